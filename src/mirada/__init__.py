@@ -1,0 +1,3 @@
+"""Mirada: self-hosted image classification."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,26 @@
+"""The ``mirada`` command line: the Flask CLI of the app plus Mirada's own groups."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import FlaskGroup
+
+from mirada.cli.serve import serve
+from mirada.cli.translate import translate
+from mirada.cli.users import users
+
+
+def _create_app():  # type: ignore[no-untyped-def]
+    from mirada.web import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=True, load_dotenv=False)
+def main() -> None:
+    """Mirada: self-hosted image classification."""
+
+
+main.add_command(serve)
+main.add_command(translate)
+main.add_command(users)

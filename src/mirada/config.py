@@ -1,0 +1,88 @@
+"""One typed settings object, read from ``MIRADA_*`` environment variables.
+
+The defaults are safe for the embedded mode (a SQLite file and a data folder
+under ``./instance``). In production mode the settings refuse a missing or
+default secret key.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 - refused in production
+
+
+class Settings(BaseSettings):
+    """Everything Mirada can be configured with."""
+
+    model_config = SettingsConfigDict(env_prefix="MIRADA_", extra="ignore")
+
+    env: Literal["development", "production", "testing"] = "development"
+    secret_key: str = DEFAULT_SECRET_KEY
+    data_dir: Path = Path("instance")
+    database_url: str = ""
+    base_url: str = ""  # used in e-mailed links; the request's URL when empty
+    proxy_count: int = Field(default=0, ge=0)  # reverse proxies to trust for X-Forwarded-*
+
+    # Mail: SMTP when ``mail_server`` is set, otherwise written to the log.
+    mail_server: str = ""
+    mail_port: int = 25
+    mail_username: str = ""
+    mail_password: str = ""
+    mail_use_tls: bool = False
+    mail_use_ssl: bool = False
+    mail_sender: str = "Mirada <no-reply@localhost>"
+
+    # Accounts.
+    password_reset_max_age_s: int = Field(default=3600, gt=0)
+    remember_me_days: int = Field(default=30, gt=0)
+    session_idle_hours: int = Field(default=12, gt=0)
+    login_failures_per_account: int = Field(default=5, gt=0)
+    login_failures_per_address: int = Field(default=20, gt=0)
+    login_window_s: int = Field(default=900, gt=0)
+
+    # Images and the model.
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    max_image_pixels: int = Field(default=40_000_000, gt=0)
+    model_path: Path | None = None
+    inference_threads: int = Field(default=0, ge=0)  # 0: onnxruntime decides
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.env == "production" and (
+            not self.secret_key or self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "MIRADA_SECRET_KEY must be set to a random value of at least 32 characters "
+                "in production (for example: python -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+        return self
+
+    @cached_property
+    def resolved_data_dir(self) -> Path:
+        """The data folder as an absolute path."""
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL; a SQLite file in the data folder when unset."""
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgres://"):
+                url = "postgresql://" + url.removeprefix("postgres://")
+            if url.startswith("postgresql://"):
+                url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+            return url
+        return f"sqlite:///{self.resolved_data_dir / 'mirada.sqlite3'}"
+
+    @property
+    def resolved_model_path(self) -> Path:
+        """Where the exported ONNX backbone lives."""
+        if self.model_path is not None:
+            return self.model_path.expanduser().resolve()
+        return self.resolved_data_dir / "models" / "efficientnet-lite0.onnx"

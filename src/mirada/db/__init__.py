@@ -1,0 +1,12 @@
+"""The database: one SQLAlchemy object and the typed models, one module per aggregate."""
+
+from flask_sqlalchemy import SQLAlchemy
+
+from mirada.db.base import Base
+
+db = SQLAlchemy(model_class=Base)
+
+from mirada.db.auth import AuthThrottle, PasswordResetToken, UserSession  # noqa: E402
+from mirada.db.user import User  # noqa: E402
+
+__all__ = ["AuthThrottle", "Base", "PasswordResetToken", "User", "UserSession", "db"]

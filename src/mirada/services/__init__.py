@@ -1,0 +1,1 @@
+"""Business logic: plain functions with keyword-only arguments that own their commits."""

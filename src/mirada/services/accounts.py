@@ -1,0 +1,176 @@
+"""User accounts: registration, sign-in checks, profile, password changes, deletion."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from mirada.db import User, db
+from mirada.services import passwords, sessions, throttle
+from mirada.services.errors import Conflict, ServiceError, TooManyAttempts
+
+MAX_EMAIL_LENGTH = 254
+MAX_DISPLAY_NAME_LENGTH = 80
+LOCALES = ("en", "es")
+
+
+def normalize_email(email: str) -> str:
+    """The canonical, lower-cased form of an address, or a ServiceError if it is not one."""
+    email = email.strip()
+    if not email or len(email) > MAX_EMAIL_LENGTH:
+        raise ServiceError("invalid_email", _l("Enter a valid email address."))
+    try:
+        valid = validate_email(email, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ServiceError("invalid_email", _l("Enter a valid email address.")) from exc
+    return valid.normalized.lower()
+
+
+def find_by_email(email: str) -> User | None:
+    """The user with this address, whatever its case."""
+    try:
+        normalized = normalize_email(email)
+    except ServiceError:
+        return None
+    return db.session.scalar(select(User).where(User.email == normalized))
+
+
+def _clean_display_name(display_name: str) -> str:
+    display_name = " ".join(display_name.split())
+    if len(display_name) > MAX_DISPLAY_NAME_LENGTH:
+        raise ServiceError(
+            "display_name_too_long",
+            _l("Use at most %(n)d characters for the name.", n=MAX_DISPLAY_NAME_LENGTH),
+        )
+    return display_name
+
+
+def _clean_locale(locale: str | None) -> str | None:
+    if locale in (None, ""):
+        return None
+    if locale not in LOCALES:
+        raise ServiceError("invalid_locale", _l("Choose one of the offered languages."))
+    return locale
+
+
+def register(
+    *,
+    email: str,
+    password: str,
+    display_name: str = "",
+    locale: str | None = None,
+    is_admin: bool = False,
+) -> User:
+    """Create an account, or refuse a bad or already registered address or a weak password."""
+    normalized = normalize_email(email)
+    passwords.check_policy(password, email=normalized)
+    user = User(
+        email=normalized,
+        display_name=_clean_display_name(display_name),
+        password_hash=passwords.hash_password(password),
+        locale=_clean_locale(locale),
+        is_admin=is_admin,
+    )
+    if db.session.scalar(select(User.id).where(User.email == normalized)) is not None:
+        raise Conflict("email_taken", _l("An account with this email already exists."))
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+@dataclass(frozen=True)
+class SignInLimits:
+    """How many failures each kind of key may have in one window."""
+
+    per_account: int
+    per_address: int
+    window: timedelta
+
+
+def authenticate(
+    *,
+    email: str,
+    password: str,
+    address: str,
+    known_device: Callable[[str], str | None],
+    limits: SignInLimits,
+) -> User:
+    """The user these credentials belong to, or a refusal that does not say whether it exists.
+
+    ``known_device(email)`` names the browser when it has signed in to that account before;
+    its failures are counted apart from everyone else's, so strangers cannot lock it out.
+    """
+    try:
+        normalized = normalize_email(email)
+    except ServiceError:
+        normalized = email.strip().lower()[:MAX_EMAIL_LENGTH]
+    keys = [
+        throttle.address_key(address),
+        throttle.account_key(normalized, known_device(normalized)),
+    ]
+    wait = max(
+        throttle.retry_after(key=keys[0], limit=limits.per_address, window=limits.window),
+        throttle.retry_after(key=keys[1], limit=limits.per_account, window=limits.window),
+    )
+    if wait:
+        minutes = max(1, (wait + 59) // 60)
+        raise TooManyAttempts(
+            "too_many_attempts",
+            _l("Too many failed attempts. Try again in %(n)d minutes.", n=minutes),
+            retry_after_s=wait,
+        )
+    user = db.session.scalar(select(User).where(User.email == normalized))
+    if not passwords.verify_password(user.password_hash if user else None, password) or user is None:
+        throttle.record_failure(keys=keys, window=limits.window)
+        raise ServiceError("bad_credentials", _l("Wrong email or password."))
+    if not user.is_active:
+        raise ServiceError(
+            "account_disabled", _l("This account is disabled. Contact an administrator.")
+        )
+    throttle.clear(keys=keys[1:])
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+        db.session.commit()
+    return user
+
+
+def change_password(
+    *, user: User, current_password: str, new_password: str, keep_session: str | None
+) -> None:
+    """Set a new password after checking the current one; ends every other session."""
+    if not passwords.verify_password(user.password_hash, current_password):
+        raise ServiceError("bad_current_password", _l("The current password is wrong."))
+    set_password(user=user, new_password=new_password, keep_session=keep_session)
+
+
+def set_password(*, user: User, new_password: str, keep_session: str | None = None) -> None:
+    """Set a new password and end the user's sessions (all but ``keep_session``)."""
+    passwords.check_policy(new_password, email=user.email)
+    user.password_hash = passwords.hash_password(new_password)
+    db.session.commit()
+    sessions.end_user_sessions(user=user, keep_token=keep_session)
+
+
+def update_profile(*, user: User, display_name: str, locale: str | None) -> None:
+    """Change the display name and the preferred language."""
+    user.display_name = _clean_display_name(display_name)
+    user.locale = _clean_locale(locale)
+    db.session.commit()
+
+
+def delete_account(*, user: User, password: str) -> None:
+    """Delete the account and everything it owns, after checking the password."""
+    if not passwords.verify_password(user.password_hash, password):
+        raise ServiceError("bad_current_password", _l("The current password is wrong."))
+    db.session.delete(user)
+    db.session.commit()
+
+
+def count_users() -> int:
+    """How many accounts exist."""
+    return db.session.scalar(select(func.count(User.id))) or 0

@@ -1,0 +1,77 @@
+"""What administrators do to other accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+
+from mirada.db import User, db
+from mirada.services import sessions
+from mirada.services.errors import NotFound, ServiceError
+
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class UserPage:
+    """One page of the user list."""
+
+    users: list[User]
+    page: int
+    pages: int
+    total: int
+
+
+def list_users(*, search: str = "", page: int = 1, per_page: int = PAGE_SIZE) -> UserPage:
+    """Users whose email or name contains ``search``, newest first, one page at a time."""
+    query = select(User)
+    search = search.strip()[:254]
+    if search:
+        pattern = "%" + search.lower().replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+        query = query.where(
+            or_(
+                User.email.like(pattern, escape="\\"),
+                func.lower(User.display_name).like(pattern, escape="\\"),
+            )
+        )
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    users = db.session.scalars(
+        query.order_by(User.id.desc()).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return UserPage(users=list(users), page=page, pages=pages, total=total)
+
+
+def get_user(user_id: int) -> User:
+    """A user by id, or NotFound."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("user_not_found", _l("No such user."))
+    return user
+
+
+def _refuse_self(*, actor: User, target: User) -> None:
+    if actor.id == target.id:
+        raise ServiceError(
+            "cannot_change_self",
+            _l("You cannot change your own account here; ask another administrator."),
+        )
+
+
+def set_active(*, actor: User, target: User, active: bool) -> None:
+    """Enable or disable an account; disabling ends its sessions at once."""
+    _refuse_self(actor=actor, target=target)
+    target.is_active = active
+    db.session.commit()
+    if not active:
+        sessions.end_user_sessions(user=target)
+
+
+def set_admin(*, actor: User, target: User, admin: bool) -> None:
+    """Promote a user to administrator or demote one."""
+    _refuse_self(actor=actor, target=target)
+    target.is_admin = admin
+    db.session.commit()

@@ -1,0 +1,38 @@
+"""Errors the services raise for the web layer and the CLI to show to a person."""
+
+from __future__ import annotations
+
+from flask_babel import LazyString
+
+
+class ServiceError(Exception):
+    """A refusal with a machine code, a translatable message and the HTTP status it maps to."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str | LazyString) -> None:
+        super().__init__(str(message))
+        self.code = code
+        self.message = message
+
+
+class NotFound(ServiceError):
+    """The object does not exist or belongs to someone else."""
+
+    status = 404
+
+
+class Conflict(ServiceError):
+    """The request clashes with what is stored (a duplicate, say)."""
+
+    status = 409
+
+
+class TooManyAttempts(ServiceError):
+    """Slowed down: too many failures recently."""
+
+    status = 429
+
+    def __init__(self, code: str, message: str | LazyString, retry_after_s: int) -> None:
+        super().__init__(code, message)
+        self.retry_after_s = retry_after_s

@@ -1,0 +1,30 @@
+"""Sending mail: over SMTP when a server is configured, otherwise into the log."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+
+from mirada.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def send_mail(*, settings: Settings, to: str, subject: str, body: str) -> None:
+    """Send a plain-text message, or log it in full when no SMTP server is set."""
+    message = EmailMessage()
+    message["From"] = settings.mail_sender
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    if not settings.mail_server:
+        log.warning("No MIRADA_MAIL_SERVER set; this mail is not sent:\n%s", message)
+        return
+    smtp_class = smtplib.SMTP_SSL if settings.mail_use_ssl else smtplib.SMTP
+    with smtp_class(settings.mail_server, settings.mail_port, timeout=30) as smtp:
+        if settings.mail_use_tls:
+            smtp.starttls()
+        if settings.mail_username:
+            smtp.login(settings.mail_username, settings.mail_password)
+        smtp.send_message(message)

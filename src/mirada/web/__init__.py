@@ -1,0 +1,121 @@
+"""The Flask app factory: it reads like a table of contents of the web app."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g
+from flask_babel import format_datetime
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from mirada.config import Settings
+from mirada.db import db
+from mirada.web import current_user as auth_state
+from mirada.web.errors import register_error_handlers
+from mirada.web.extensions import babel, csrf, migrate
+from mirada.web.i18n import LANGUAGE_NAMES, select_locale
+from mirada.web.security import HttpsAwareSessionInterface, add_security_headers
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the web app from ``settings`` (read from the environment when omitted)."""
+    settings = settings or Settings()
+    app = Flask(__name__)
+    configure(app, settings)
+    register_extensions(app, settings)
+    register_request_hooks(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    return app
+
+
+def configure(app: Flask, settings: Settings) -> None:
+    """Flask's own settings, derived from ours."""
+    settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+    app.extensions["mirada.settings"] = settings
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.sqlalchemy_url,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes + 1024 * 1024,
+        MAX_FORM_MEMORY_SIZE=1024 * 1024,
+        PERMANENT_SESSION_LIFETIME=timedelta(days=settings.remember_me_days),
+        SESSION_COOKIE_NAME="mirada_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.env == "production" and settings.base_url.startswith("https"),
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_DEFAULT_LOCALE="en",
+        BABEL_DEFAULT_TIMEZONE="UTC",
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        TESTING=settings.env == "testing",
+    )
+    app.session_interface = HttpsAwareSessionInterface()
+    if settings.proxy_count:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=settings.proxy_count,
+            x_proto=settings.proxy_count,
+            x_host=settings.proxy_count,
+        )
+    if settings.env != "testing":
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def register_extensions(app: Flask, settings: Settings) -> None:
+    """Database, migrations, CSRF protection and translations."""
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection: Any, connection_record: Any) -> None:
+    """SQLite enforces foreign keys (and so ON DELETE CASCADE) only when asked."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Who is signed in before each request; headers and device cookie after."""
+    app.before_request(auth_state.load_current_user)
+    app.after_request(auth_state.remember_device)
+    app.after_request(add_security_headers)
+
+
+def register_blueprints(app: Flask) -> None:
+    """The pages, one blueprint per area."""
+    from mirada.web.account.routes import bp as account_bp
+    from mirada.web.admin.routes import bp as admin_bp
+    from mirada.web.auth.routes import bp as auth_bp
+    from mirada.web.main.routes import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(account_bp, url_prefix="/account")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Names every template can use."""
+
+    @app.context_processor
+    def inject() -> dict[str, Any]:
+        return {
+            "current_user": g.get("user"),
+            "current_locale": select_locale(),
+            "language_names": LANGUAGE_NAMES,
+            "format_datetime": format_datetime,
+        }

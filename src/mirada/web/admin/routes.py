@@ -1,0 +1,74 @@
+"""The user list and the actions administrators take on accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from mirada.db import User
+from mirada.services import admin
+from mirada.services.errors import ServiceError
+from mirada.web.current_user import admin_required, current_user
+from mirada.web.forms import ConfirmForm
+from mirada.web.redirects import safe_next
+
+bp = Blueprint("admin", __name__)
+
+
+class Action(NamedTuple):
+    """What a button on the user list does, and what it says afterwards."""
+
+    apply: Callable[[User, User], None]
+    done: Callable[[str], str]
+
+
+ACTIONS = {
+    "disable": Action(
+        lambda actor, target: admin.set_active(actor=actor, target=target, active=False),
+        lambda email: _("%(email)s is disabled and signed out.", email=email),
+    ),
+    "enable": Action(
+        lambda actor, target: admin.set_active(actor=actor, target=target, active=True),
+        lambda email: _("%(email)s is enabled.", email=email),
+    ),
+    "promote": Action(
+        lambda actor, target: admin.set_admin(actor=actor, target=target, admin=True),
+        lambda email: _("%(email)s is now an administrator.", email=email),
+    ),
+    "demote": Action(
+        lambda actor, target: admin.set_admin(actor=actor, target=target, admin=False),
+        lambda email: _("%(email)s is no longer an administrator.", email=email),
+    ),
+}
+
+
+@bp.get("/users")
+@admin_required
+def users() -> str:
+    search = request.args.get("q", "")
+    page = request.args.get("page", 1, type=int) or 1
+    result = admin.list_users(search=search, page=page)
+    return render_template("admin/users.html", result=result, search=search, form=ConfirmForm())
+
+
+@bp.post("/users/<int:user_id>/<action>")
+@admin_required
+def user_action(user_id: int, action: str) -> Response:
+    chosen = ACTIONS.get(action)
+    if chosen is None:
+        abort(404)
+    actor = current_user()
+    assert actor is not None  # guaranteed by admin_required
+    target = admin.get_user(user_id)
+    back = safe_next(request.form.get("next"), url_for("admin.users"))
+    try:
+        chosen.apply(actor, target)
+    except ServiceError as exc:
+        flash(str(exc.message), "error")
+        return redirect(back)
+    flash(chosen.done(target.email), "success")
+    return redirect(back)

@@ -1,0 +1,1 @@
+"""Registration, sign-in, sign-out and forgotten passwords."""

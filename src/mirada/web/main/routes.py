@@ -1,0 +1,51 @@
+"""The start page, the language switcher and a health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from sqlalchemy import text
+from werkzeug.wrappers import Response
+
+from mirada.db import db
+from mirada.services import accounts
+from mirada.web.current_user import current_user
+from mirada.web.i18n import LANGUAGE_COOKIE
+from mirada.web.main.forms import LanguageForm
+from mirada.web.redirects import safe_next
+
+bp = Blueprint("main", __name__)
+
+LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("main/index.html")
+
+
+@bp.post("/language")
+def language() -> Response:
+    form = LanguageForm()
+    back = safe_next(form.next.data, url_for("main.index"))
+    if not form.validate():
+        return redirect(back)
+    locale = form.locale.data or "en"
+    user = current_user()
+    if user is not None:
+        accounts.update_profile(user=user, display_name=user.display_name, locale=locale)
+    response = redirect(back)
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        locale,
+        max_age=LANGUAGE_COOKIE_MAX_AGE,
+        secure=request.is_secure,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[dict[str, str], int]:
+    db.session.execute(text("SELECT 1"))
+    return {"status": "ok"}, 200

@@ -1,0 +1,24 @@
+// Progressive enhancements; every page works without them.
+"use strict";
+
+document.documentElement.classList.add("js");
+
+// Phones: the navigation folds behind a menu button.
+const navToggle = document.querySelector(".nav-toggle");
+const siteNav = document.getElementById("site-nav");
+if (navToggle && siteNav) {
+  navToggle.hidden = false;
+  navToggle.addEventListener("click", () => {
+    const open = siteNav.classList.toggle("open");
+    navToggle.setAttribute("aria-expanded", String(open));
+  });
+}
+
+// The language switcher submits as soon as a language is picked.
+document.querySelectorAll("form.language-form").forEach((form) => {
+  const select = form.querySelector("select");
+  const button = form.querySelector("button");
+  if (!select || !button) return;
+  button.classList.add("visually-hidden");
+  select.addEventListener("change", () => form.requestSubmit());
+});
