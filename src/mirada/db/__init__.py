@@ -7,6 +7,15 @@ from mirada.db.base import Base
 db = SQLAlchemy(model_class=Base)
 
 from mirada.db.auth import AuthThrottle, PasswordResetToken, UserSession  # noqa: E402
+from mirada.db.classification import Classification  # noqa: E402
 from mirada.db.user import User  # noqa: E402
 
-__all__ = ["AuthThrottle", "Base", "PasswordResetToken", "User", "UserSession", "db"]
+__all__ = [
+    "AuthThrottle",
+    "Base",
+    "Classification",
+    "PasswordResetToken",
+    "User",
+    "UserSession",
+    "db",
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from mirada.db import User, db
 from mirada.services import passwords, sessions, throttle
 from mirada.services.errors import Conflict, ServiceError, TooManyAttempts
+from mirada.storage import BlobStore, user_blob_prefix
 
 MAX_EMAIL_LENGTH = 254
 MAX_DISPLAY_NAME_LENGTH = 80
@@ -42,6 +44,10 @@ def find_by_email(email: str) -> User | None:
 
 def _clean_display_name(display_name: str) -> str:
     display_name = " ".join(display_name.split())
+    if any(unicodedata.category(ch) == "Cc" for ch in display_name):
+        raise ServiceError(
+            "display_name_invalid", _l("The name contains characters that are not allowed.")
+        )
     if len(display_name) > MAX_DISPLAY_NAME_LENGTH:
         raise ServiceError(
             "display_name_too_long",
@@ -108,7 +114,8 @@ def authenticate(
     try:
         normalized = normalize_email(email)
     except ServiceError:
-        normalized = email.strip().lower()[:MAX_EMAIL_LENGTH]
+        # Not an address, so no account; PostgreSQL text cannot hold NUL.
+        normalized = email.replace("\x00", "").strip().lower()[:MAX_EMAIL_LENGTH]
     keys = [
         throttle.address_key(address),
         throttle.account_key(normalized, known_device(normalized)),
@@ -163,12 +170,14 @@ def update_profile(*, user: User, display_name: str, locale: str | None) -> None
     db.session.commit()
 
 
-def delete_account(*, user: User, password: str) -> None:
-    """Delete the account and everything it owns, after checking the password."""
+def delete_account(*, user: User, password: str, blobs: BlobStore) -> None:
+    """Delete the account and everything it owns (rows and files), after checking the password."""
     if not passwords.verify_password(user.password_hash, password):
         raise ServiceError("bad_current_password", _l("The current password is wrong."))
+    user_id = user.id
     db.session.delete(user)
     db.session.commit()
+    blobs.delete_prefix(user_blob_prefix(user_id))
 
 
 def count_users() -> int:

@@ -12,6 +12,7 @@ from mirada.services import sessions
 from mirada.services.errors import NotFound, ServiceError
 
 PAGE_SIZE = 25
+MAX_ID = 2**31 - 1  # the largest value of an INTEGER key column
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class UserPage:
 def list_users(*, search: str = "", page: int = 1, per_page: int = PAGE_SIZE) -> UserPage:
     """Users whose email or name contains ``search``, newest first, one page at a time."""
     query = select(User)
-    search = search.strip()[:254]
+    search = search.replace("\x00", "").strip()[:254]  # PostgreSQL text cannot hold NUL
     if search:
         pattern = "%" + search.lower().replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
         query = query.where(
@@ -47,7 +48,7 @@ def list_users(*, search: str = "", page: int = 1, per_page: int = PAGE_SIZE) ->
 
 def get_user(user_id: int) -> User:
     """A user by id, or NotFound."""
-    user = db.session.get(User, user_id)
+    user = db.session.get(User, user_id) if 0 < user_id <= MAX_ID else None
     if user is None:
         raise NotFound("user_not_found", _l("No such user."))
     return user

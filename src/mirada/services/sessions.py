@@ -27,7 +27,7 @@ def start_session(
             created_at=now,
             last_seen_at=now,
             expires_at=now + lifetime,
-            user_agent=user_agent[:255],
+            user_agent=user_agent.replace("\x00", "")[:255],  # PostgreSQL text cannot hold NUL
         )
     )
     user.last_login_at = now

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g
-from flask_babel import format_datetime
+from flask_babel import format_datetime, format_percent
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from mirada.config import Settings
 from mirada.db import db
 from mirada.web import current_user as auth_state
+from mirada.web.components import register_components
 from mirada.web.errors import register_error_handlers
 from mirada.web.extensions import babel, csrf, migrate
 from mirada.web.i18n import LANGUAGE_NAMES, select_locale
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     configure(app, settings)
     register_extensions(app, settings)
+    register_components(app, settings)
     register_request_hooks(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -100,12 +102,14 @@ def register_blueprints(app: Flask) -> None:
     from mirada.web.account.routes import bp as account_bp
     from mirada.web.admin.routes import bp as admin_bp
     from mirada.web.auth.routes import bp as auth_bp
+    from mirada.web.classify.routes import bp as classify_bp
     from mirada.web.main.routes import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(classify_bp)
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -118,4 +122,6 @@ def register_template_helpers(app: Flask) -> None:
             "current_locale": select_locale(),
             "language_names": LANGUAGE_NAMES,
             "format_datetime": format_datetime,
+            "format_percent": format_percent,
+            "settings": app.extensions["mirada.settings"],
         }

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
 
 from mirada.db import db
+from mirada.inference import InferenceUnavailable
 from mirada.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -38,30 +40,52 @@ MESSAGES = {
 }
 
 
-def render_error(status: int, message: str | None = None) -> tuple[str, int]:
-    """An error page with a title and a message for a person."""
+def wants_json() -> bool:
+    """Whether the client asked for JSON rather than a page (scripts and API clients do)."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def render_error(
+    status: int, message: str | None = None, code: str | None = None
+) -> tuple[Response | str, int]:
+    """An error page with a title and a message for a person, or JSON for a script."""
     title = TITLES.get(status, TITLES[500 if status >= 500 else 400])
-    text = message or MESSAGES.get(status) or MESSAGES[500 if status >= 500 else 400]
+    text = message or str(MESSAGES.get(status) or MESSAGES[500 if status >= 500 else 400])
+    if wants_json():
+        default_code = HTTP_STATUS_CODES.get(status, "error").lower().replace(" ", "_")
+        body = {"error": {"code": code or default_code, "message": text}}
+        return jsonify(body), status
     return render_template("errors/error.html", status=status, title=title, message=text), status
 
 
-def _http_error(error: HTTPException) -> tuple[str, int]:
+def _http_error(error: HTTPException) -> tuple[Response | str, int]:
     return render_error(error.code or 500)
 
 
-def _csrf_error(error: CSRFError) -> tuple[str, int]:
+def _inference_unavailable(error: InferenceUnavailable) -> tuple[Response | str, int]:
+    log.error("Inference unavailable: %s", error)
     return render_error(
-        400,
-        str(_l("This form has expired or did not come from this site. Reload the page and try again.")),
+        503,
+        str(_l("The classification model is not available right now. Try again later.")),
+        code="model_unavailable",
     )
 
 
-def _service_error(error: ServiceError) -> tuple[str, int]:
+def _csrf_error(error: CSRFError) -> tuple[Response | str, int]:
+    return render_error(
+        400,
+        str(_l("This form has expired or did not come from this site. Reload the page and try again.")),
+        code="csrf_failed",
+    )
+
+
+def _service_error(error: ServiceError) -> tuple[Response | str, int]:
     db.session.rollback()
-    return render_error(error.status, str(error.message))
+    return render_error(error.status, str(error.message), code=error.code)
 
 
-def _unexpected_error(error: Exception) -> tuple[str, int]:
+def _unexpected_error(error: Exception) -> tuple[Response | str, int]:
     original = error.original_exception if isinstance(error, InternalServerError) else error
     log.error("Unhandled error", exc_info=original)
     db.session.rollback()
@@ -73,4 +97,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(ServiceError, _service_error)
+    app.register_error_handler(InferenceUnavailable, _inference_unavailable)
     app.register_error_handler(Exception, _unexpected_error)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from mirada.services.accounts import MAX_DISPLAY_NAME_LENGTH
@@ -29,7 +29,10 @@ class ProfileForm(FlaskForm):
     )
     locale = SelectField(
         _l("Language"),
-        choices=[("", _l("As my browser asks")), *LANGUAGE_NAMES.items()],
+        choices=[
+            SelectChoice("", _l("As my browser asks")),
+            *(SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()),
+        ],
         validate_choice=True,
     )
 

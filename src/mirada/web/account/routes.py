@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from mirada.db import User
 from mirada.services import accounts, sessions
 from mirada.services.errors import ServiceError
+from mirada.web.components import blobs
 from mirada.web.account.forms import DeleteAccountForm, PasswordForm, ProfileForm
 from mirada.web.current_user import current_user, login_required, session_token, sign_out
 
@@ -90,7 +91,9 @@ def delete() -> Page:
     if not form.validate():
         return _page(422, delete=form)
     try:
-        accounts.delete_account(user=_user(), password=form.password.data or "")
+        accounts.delete_account(
+            user=_user(), password=form.password.data or "", blobs=blobs()
+        )
     except ServiceError as exc:
         form.password.errors = [*form.password.errors, str(exc.message)]
         return _page(422, delete=form)

@@ -1,0 +1,27 @@
+"""Inference as the web app sees it: one interface, an adapter chosen from the settings.
+
+The in-process adapter loads onnxruntime lazily, on first use, so the web process
+imports no ML runtime until it needs one.
+"""
+
+from __future__ import annotations
+
+from mirada.config import Settings
+from mirada.inference.base import Inference, InferenceUnavailable, ModelInfo
+from mirada.inference.in_process import InProcessInference
+
+
+def inference_from(settings: Settings) -> Inference:
+    """The inference adapter the settings ask for."""
+    return InProcessInference(
+        model_path=settings.resolved_model_path, threads=settings.inference_threads
+    )
+
+
+__all__ = [
+    "InProcessInference",
+    "Inference",
+    "InferenceUnavailable",
+    "ModelInfo",
+    "inference_from",
+]

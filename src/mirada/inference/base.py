@@ -1,0 +1,34 @@
+"""The contract every inference adapter keeps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from PIL import Image
+
+from mirada.vision.predictions import Prediction
+
+
+class InferenceUnavailable(RuntimeError):
+    """The model cannot answer now (not installed, or its service is down)."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Which model answered, as shown in the history."""
+
+    name: str
+    version: str
+
+
+class Inference(Protocol):
+    """Classifies decoded images into the ImageNet classes."""
+
+    @property
+    def model(self) -> ModelInfo: ...
+
+    def classify(self, images: Sequence[Image.Image], *, k: int = 5) -> list[list[Prediction]]:
+        """The top ``k`` predictions for each image, most likely first."""
+        ...

@@ -1,0 +1,52 @@
+"""Inference inside the calling process, with the ONNX backbone loaded on first use."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+
+from PIL import Image
+
+from mirada.inference.base import InferenceUnavailable, ModelInfo
+from mirada.vision.predictions import ImageNetClassifier, Prediction
+
+MODEL_NAME = "imagenet/efficientnet-lite0"
+
+
+class InProcessInference:
+    """One shared classifier per process; onnxruntime sessions are safe to call from threads."""
+
+    def __init__(self, *, model_path: Path, threads: int = 0) -> None:
+        self.model_path = model_path
+        self.threads = threads
+        self._classifier: ImageNetClassifier | None = None
+        self._lock = threading.Lock()
+
+    def _loaded(self) -> ImageNetClassifier:
+        if self._classifier is None:
+            with self._lock:
+                if self._classifier is None:
+                    from mirada.vision.backbone import Backbone, ModelNotFound
+
+                    try:
+                        backbone = Backbone(self.model_path, threads=self.threads)
+                    except ModelNotFound as exc:
+                        raise InferenceUnavailable(str(exc)) from exc
+                    self._classifier = ImageNetClassifier(backbone)
+        return self._classifier
+
+    @cached_property
+    def model(self) -> ModelInfo:
+        """The model's name and a short fingerprint of the file, as its version."""
+        self._loaded()
+        digest = hashlib.sha256()
+        with self.model_path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        return ModelInfo(name=MODEL_NAME, version=digest.hexdigest()[:12])
+
+    def classify(self, images: Sequence[Image.Image], *, k: int = 5) -> list[list[Prediction]]:
+        return self._loaded().classify(list(images), k=k)

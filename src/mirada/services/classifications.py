@@ -1,0 +1,175 @@
+"""Classifying photos into the ImageNet classes and keeping them in the user's history."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from PIL import Image
+from sqlalchemy import delete, select
+
+from mirada.config import Settings
+from mirada.db import Classification, User, db
+from mirada.inference import Inference
+from mirada.services.errors import NotFound, ServiceError
+from mirada.services.images import content_type_of, open_upload
+from mirada.storage import BlobStore, user_blob_prefix
+from mirada.vision.predictions import Prediction
+from mirada.vision.thumbnail import make_thumbnail
+
+TOP_K = 5
+HISTORY_PAGE_SIZE = 24
+MAX_FILENAME_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as it arrived: the name the client gave it and its bytes."""
+
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    """What became of one upload: a stored classification, or why it was refused."""
+
+    filename: str
+    classification: Classification | None = None
+    error: ServiceError | None = None
+
+
+def _clean_filename(name: str) -> str:
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable())
+    return name[:MAX_FILENAME_LENGTH]
+
+
+def classify_uploads(
+    *,
+    user: User,
+    uploads: Sequence[Upload],
+    settings: Settings,
+    inference: Inference,
+    blobs: BlobStore,
+) -> list[UploadOutcome]:
+    """Classify each upload and store the accepted ones; refused ones leave nothing behind."""
+    outcomes: dict[int, UploadOutcome] = {}
+    accepted: list[tuple[int, Upload, Image.Image]] = []
+    for position, upload in enumerate(uploads):
+        try:
+            accepted.append((position, upload, open_upload(upload.data, settings=settings)))
+        except ServiceError as exc:
+            outcomes[position] = UploadOutcome(_clean_filename(upload.filename), error=exc)
+    ranked = inference.classify([image for *_, image in accepted], k=TOP_K) if accepted else []
+    for (position, upload, image), predictions in zip(accepted, ranked, strict=True):
+        outcomes[position] = _store(
+            user=user,
+            upload=upload,
+            image=image,
+            predictions=predictions,
+            inference=inference,
+            blobs=blobs,
+        )
+    return [outcomes[position] for position in range(len(uploads))]
+
+
+def _store(
+    *,
+    user: User,
+    upload: Upload,
+    image: Image.Image,
+    predictions: list[Prediction],
+    inference: Inference,
+    blobs: BlobStore,
+) -> UploadOutcome:
+    filename = _clean_filename(upload.filename)
+    name = uuid.uuid4().hex
+    content_type = content_type_of(upload.data)
+    image_key = f"{user_blob_prefix(user.id)}/images/{name}"
+    thumbnail_key = f"{user_blob_prefix(user.id)}/thumbnails/{name}"
+    blobs.put(image_key, upload.data)
+    try:
+        blobs.put(thumbnail_key, make_thumbnail(image))
+        row = Classification(
+            user_id=user.id,
+            filename=filename,
+            content_type=content_type,
+            image_key=image_key,
+            thumbnail_key=thumbnail_key,
+            width=image.width,
+            height=image.height,
+            model_name=inference.model.name,
+            model_version=inference.model.version,
+            top_label=predictions[0].label,
+            top_score=predictions[0].score,
+            predictions=[
+                {"index": p.index, "label": p.label, "score": p.score} for p in predictions
+            ],
+        )
+        db.session.add(row)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        blobs.delete(image_key)
+        blobs.delete(thumbnail_key)
+        raise
+    return UploadOutcome(filename, classification=row)
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """A page of the history, newest first, and the cursor of the next (older) page."""
+
+    items: list[Classification]
+    older_than: int | None
+
+
+def history(*, user: User, before: int | None = None, limit: int = HISTORY_PAGE_SIZE) -> HistoryPage:
+    """The user's classifications older than id ``before`` (keyset pagination: fast at any depth)."""
+    query = select(Classification).where(Classification.user_id == user.id)
+    if before is not None:
+        query = query.where(Classification.id < before)
+    rows = list(db.session.scalars(query.order_by(Classification.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return HistoryPage(items=rows, older_than=rows[-1].id if more else None)
+
+
+def get_classification(*, user: User, classification_id: int) -> Classification:
+    """One of the user's classifications; anyone else's answers NotFound."""
+    row = db.session.scalar(
+        select(Classification).where(
+            Classification.id == classification_id, Classification.user_id == user.id
+        )
+    )
+    if row is None:
+        raise NotFound("classification_not_found", _l("No such classification."))
+    return row
+
+
+def delete_classification(*, user: User, classification_id: int, blobs: BlobStore) -> None:
+    """Delete one classification and its files."""
+    row = get_classification(user=user, classification_id=classification_id)
+    keys = (row.image_key, row.thumbnail_key)
+    db.session.delete(row)
+    db.session.commit()
+    for key in keys:
+        blobs.delete(key)
+
+
+def delete_history(*, user: User, blobs: BlobStore) -> int:
+    """Delete all of the user's classifications and their files; returns how many."""
+    rows = db.session.execute(
+        select(Classification.image_key, Classification.thumbnail_key).where(
+            Classification.user_id == user.id
+        )
+    ).all()
+    db.session.execute(delete(Classification).where(Classification.user_id == user.id))
+    db.session.commit()
+    for image_key, thumbnail_key in rows:
+        blobs.delete(image_key)
+        blobs.delete(thumbnail_key)
+    return len(rows)
