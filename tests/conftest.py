@@ -10,15 +10,19 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from skimage import data
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from mirada.config import Settings
 from mirada.db import db
 from mirada.web import create_app
+from tests.support.images import encode
 from tests.support.mail import MailCatcher
 from tests.support.web import WebClient
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL_PATH = REPO_ROOT / "instance" / "models" / "efficientnet-lite0.onnx"
 POSTGRES_ADMIN_URL = os.environ.get(
     "MIRADA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -37,6 +41,31 @@ def postgres_url() -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    """The ONNX backbone: ``MIRADA_MODEL_PATH`` when it names a file, else exported once."""
+    configured = os.environ.get("MIRADA_MODEL_PATH")
+    if configured and Path(configured).is_file():
+        return Path(configured)
+    if not DEFAULT_MODEL_PATH.is_file():
+        from mirada.vision.export import export_backbone
+
+        export_backbone(DEFAULT_MODEL_PATH)
+    return DEFAULT_MODEL_PATH
+
+
+@pytest.fixture(scope="session")
+def cat_jpeg() -> bytes:
+    """scikit-image's photo of Chelsea the cat, as JPEG bytes."""
+    return encode(data.chelsea(), quality=90)
+
+
+@pytest.fixture(scope="session")
+def coffee_jpeg() -> bytes:
+    """scikit-image's photo of a cup of espresso, as JPEG bytes."""
+    return encode(data.coffee(), quality=90)
 
 
 @pytest.fixture(scope="session")
@@ -75,10 +104,16 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
 
 
 @pytest.fixture
-def app(tmp_path: Path, database_url: str, mail_catcher: MailCatcher) -> Iterator[Flask]:
+def app(
+    tmp_path: Path, database_url: str, mail_catcher: MailCatcher, model_path: Path
+) -> Iterator[Flask]:
     """An app with empty tables, its mail going to the catcher."""
     settings = make_settings(
-        tmp_path, database_url, mail_server="127.0.0.1", mail_port=mail_catcher.port
+        tmp_path,
+        database_url,
+        mail_server="127.0.0.1",
+        mail_port=mail_catcher.port,
+        model_path=model_path,
     )
     app = create_app(settings)
     with app.app_context():

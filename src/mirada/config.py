@@ -55,11 +55,14 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.env == "production" and (
-            not self.secret_key or self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32
+            not self.secret_key
+            or self.secret_key == DEFAULT_SECRET_KEY
+            or len(self.secret_key) < 32
         ):
             raise ValueError(
                 "MIRADA_SECRET_KEY must be set to a random value of at least 32 characters "
-                "in production (for example: python -c 'import secrets; print(secrets.token_hex(32))')"
+                "in production; make one with: "
+                "python -c 'import secrets; print(secrets.token_hex(32))'"
             )
         return self
 

@@ -27,7 +27,7 @@ class MailCatcher:
         self._lock = threading.Lock()
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.original_content, policy=policy.default)
         with self._lock:
             self.messages.append(message)  # type: ignore[arg-type]

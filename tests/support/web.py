@@ -9,7 +9,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+CSRF_INPUT = re.compile(
+    r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"'
+)
 
 
 def csrf_token_in(html: str) -> str:
@@ -43,7 +45,9 @@ class WebClient:
             "/auth/register", {"email": email, "password": password, "confirm": password}
         )
 
-    def login(self, email: str, password: str = "correct horse battery", **extra: Any) -> TestResponse:
+    def login(
+        self, email: str, password: str = "correct horse battery", **extra: Any
+    ) -> TestResponse:
         return self.submit("/auth/login", {"email": email, "password": password, **extra})
 
     def logout(self) -> TestResponse:

@@ -11,7 +11,7 @@ from mirada.db.base import Base, UTCDateTime, utcnow
 
 
 class User(Base):
-    """A person who signs in. ``email`` is stored lower-cased, so it is unique regardless of case."""
+    """A person who signs in; ``email`` is stored lower-cased, so unique whatever its case."""
 
     __tablename__ = "users"
 

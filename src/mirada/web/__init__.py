@@ -17,6 +17,7 @@ from mirada.config import Settings
 from mirada.db import db
 from mirada.web import current_user as auth_state
 from mirada.web.components import register_components
+from mirada.web.converters import IdConverter
 from mirada.web.errors import register_error_handlers
 from mirada.web.extensions import babel, csrf, migrate
 from mirada.web.i18n import LANGUAGE_NAMES, select_locale
@@ -54,7 +55,8 @@ def configure(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_NAME="mirada_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.env == "production" and settings.base_url.startswith("https"),
+        SESSION_COOKIE_SECURE=settings.env == "production"
+        and settings.base_url.startswith("https"),
         WTF_CSRF_TIME_LIMIT=None,
         BABEL_DEFAULT_LOCALE="en",
         BABEL_DEFAULT_TIMEZONE="UTC",
@@ -62,6 +64,7 @@ def configure(app: Flask, settings: Settings) -> None:
         TESTING=settings.env == "testing",
     )
     app.session_interface = HttpsAwareSessionInterface()
+    app.url_map.converters["id"] = IdConverter
     if settings.proxy_count:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app,
@@ -70,7 +73,9 @@ def configure(app: Flask, settings: Settings) -> None:
             x_host=settings.proxy_count,
         )
     if settings.env != "testing":
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
 
 
 def register_extensions(app: Flask, settings: Settings) -> None:

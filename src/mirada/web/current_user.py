@@ -123,7 +123,8 @@ def remember_device(response: Any) -> Any:
         return response
     data = _read_device_cookie() or {"id": new_token()[:22], "accounts": []}
     tag = token_hash(email)[:16]
-    accounts = [a for a in data["accounts"] if a != tag][-(MAX_DEVICE_ACCOUNTS - 1) :] + [tag]
+    others = [a for a in data["accounts"] if a != tag][-(MAX_DEVICE_ACCOUNTS - 1) :]
+    accounts = [*others, tag]
     response.set_cookie(
         DEVICE_COOKIE,
         _device_serializer().dumps({"id": data["id"], "accounts": accounts}),

@@ -46,6 +46,11 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
+CSRF_MESSAGE = _l(
+    "This form has expired or did not come from this site. Reload the page and try again."
+)
+
+
 def render_error(
     status: int, message: str | None = None, code: str | None = None
 ) -> tuple[Response | str, int]:
@@ -75,7 +80,7 @@ def _inference_unavailable(error: InferenceUnavailable) -> tuple[Response | str,
 def _csrf_error(error: CSRFError) -> tuple[Response | str, int]:
     return render_error(
         400,
-        str(_l("This form has expired or did not come from this site. Reload the page and try again.")),
+        str(CSRF_MESSAGE),
         code="csrf_failed",
     )
 

@@ -55,7 +55,7 @@ def users() -> str:
     return render_template("admin/users.html", result=result, search=search, form=ConfirmForm())
 
 
-@bp.post("/users/<int:user_id>/<action>")
+@bp.post("/users/<id:user_id>/<action>")
 @admin_required
 def user_action(user_id: int, action: str) -> Response:
     chosen = ACTIONS.get(action)

@@ -26,6 +26,7 @@ from mirada.services.errors import ServiceError
 from mirada.storage import BlobNotFound
 from mirada.vision.thumbnail import THUMBNAIL_MEDIA_TYPE
 from mirada.web.components import blobs, inference
+from mirada.web.converters import valid_id
 from mirada.web.current_user import current_user, login_required, settings
 from mirada.web.errors import render_error, wants_json
 from mirada.web.forms import ConfirmForm
@@ -101,19 +102,20 @@ def classify() -> Any:
 @bp.get("/history")
 @login_required
 def history() -> str:
-    before = request.args.get("before", type=int)
-    page = classifications.history(user=_user(), before=before if before and before > 0 else None)
+    before = valid_id(request.args.get("before", type=int))
+    page = classifications.history(user=_user(), before=before)
     return render_template("classify/history.html", page=page, form=ConfirmForm(), before=before)
 
 
-@bp.post("/history/<int:classification_id>/delete")
+@bp.post("/history/<id:classification_id>/delete")
 @login_required
 def delete(classification_id: int) -> Response:
     classifications.delete_classification(
         user=_user(), classification_id=classification_id, blobs=blobs()
     )
     flash(_("The classification has been deleted."), "success")
-    return redirect(url_for("classify.history", before=request.args.get("before", type=int)))
+    before = valid_id(request.args.get("before", type=int))
+    return redirect(url_for("classify.history", before=before))
 
 
 @bp.post("/history/delete-all")
@@ -131,14 +133,16 @@ def delete_all() -> Response:
     return redirect(url_for("classify.history"))
 
 
-@bp.get("/media/classifications/<int:classification_id>/<kind>")
+@bp.get("/media/classifications/<id:classification_id>/<kind>")
 @login_required
 def media(classification_id: int, kind: str) -> Response:
     if kind not in MEDIA_KINDS:
         abort(404)
     row = classifications.get_classification(user=_user(), classification_id=classification_id)
     key, content_type = (
-        (row.image_key, row.content_type) if kind == "image" else (row.thumbnail_key, THUMBNAIL_MEDIA_TYPE)
+        (row.image_key, row.content_type)
+        if kind == "image"
+        else (row.thumbnail_key, THUMBNAIL_MEDIA_TYPE)
     )
     try:
         data = blobs().get(key)

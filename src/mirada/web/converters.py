@@ -1,0 +1,21 @@
+"""URL converters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.routing import IntegerConverter, Map
+
+MAX_ID = 2**63 - 1
+
+
+class IdConverter(IntegerConverter):
+    """A database id in a URL: 1 to 2**63-1, so huge numbers answer 404, not a database error."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+def valid_id(value: int | None) -> int | None:
+    """``value`` if it can be a database id, else None (for ids in query strings)."""
+    return value if value is not None and 1 <= value <= MAX_ID else None
