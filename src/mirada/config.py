@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     login_window_s: int = Field(default=900, gt=0)
 
     # Images and the model.
-    max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    max_upload_bytes: int = Field(default=20_000_000, gt=0)
     max_image_pixels: int = Field(default=40_000_000, gt=0)
     model_path: Path | None = None
     inference_threads: int = Field(default=0, ge=0)  # 0: onnxruntime decides

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import FlaskGroup
 
+from mirada.cli.classify import classify
+from mirada.cli.model import model
 from mirada.cli.serve import serve
 from mirada.cli.translate import translate
 from mirada.cli.users import users
@@ -21,6 +23,8 @@ def main() -> None:
     """Mirada: self-hosted image classification."""
 
 
+main.add_command(classify)
+main.add_command(model)
 main.add_command(serve)
 main.add_command(translate)
 main.add_command(users)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterable, Iterator
 from functools import partial
@@ -15,7 +14,7 @@ import numpy as np
 from mirada.config import Settings
 from mirada.vision.backbone import Backbone, ModelNotFound
 from mirada.vision.intake import ImageRejected, open_image
-from mirada.vision.pipeline import Outcome, classify_stream
+from mirada.vision.pipeline import Outcome, classify_stream, default_workers
 from mirada.vision.predictions import Classifier, ImageNetClassifier
 from mirada.vision.preprocess import preprocess
 
@@ -64,16 +63,18 @@ def classify(paths: tuple[Path, ...], k: int, as_json: bool) -> None:
         classifier=classifier,
         k=k,
         batch_size=BATCH_SIZE,
-        workers=max(1, min(4, (os.cpu_count() or 1) // 2)),
+        workers=default_workers(),
     )
     failed = False
+    show_bar = len(files) > 1
+    redrawn = show_bar and sys.stderr.isatty()
     with click.progressbar(
-        length=len(files), label="Classifying", file=sys.stderr, hidden=len(files) < 2
+        length=len(files), label="Classifying", file=sys.stderr, hidden=not show_bar
     ) as bar:
         for outcome in outcomes:
             failed |= outcome.error is not None
-            if not bar.is_hidden:
-                click.echo("\r\033[K", nl=False, err=True)  # clear the bar's line
+            if redrawn:
+                click.echo("\r\033[K", nl=False, err=True)  # clear the bar before printing
             click.echo(_as_json(outcome) if as_json else _as_text(outcome))
             bar.update(1)
     if failed:

@@ -27,8 +27,18 @@ def translate() -> None:
 def extract() -> None:
     """Collect the messages of the code and templates into messages.pot."""
     _pybabel(
-        "extract", "-F", str(BABEL_CONFIG), "-k", "_l", "--no-location", "--sort-output",
-        "--project", "Mirada", "-o", str(TEMPLATE), str(WEB_DIR.parent),
+        "extract",
+        "-F",
+        str(BABEL_CONFIG),
+        "-k",
+        "_l",
+        "--no-location",
+        "--sort-output",
+        "--project",
+        "Mirada",
+        "-o",
+        str(TEMPLATE),
+        str(WEB_DIR.parent),
     )
 
 

@@ -51,7 +51,9 @@ def list_users() -> None:
         result = page_of_users(page=page, per_page=200)
         for user in result.users:
             flags = ",".join(
-                flag for flag, on in (("admin", user.is_admin), ("disabled", not user.is_active)) if on
+                flag
+                for flag, on in (("admin", user.is_admin), ("disabled", not user.is_active))
+                if on
             )
             click.echo(f"{user.id}\t{user.email}\t{flags}")
         if page >= result.pages:

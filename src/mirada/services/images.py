@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from PIL import Image
 
@@ -21,16 +22,16 @@ class ImageRefused(ServiceError):
 
 
 def _message(code: str, settings: Settings) -> object:
-    megabytes = settings.max_upload_bytes / (1024 * 1024)
-    megapixels = settings.max_image_pixels / 1e6
+    megabytes = format_decimal(settings.max_upload_bytes / 1e6, "#,##0.#")
+    megapixels = format_decimal(settings.max_image_pixels / 1e6, "#,##0.#")
     messages = {
         "empty": _l("The file is empty."),
-        "too_large": _l("The file is larger than the limit of %(mb)g MB.", mb=megabytes),
+        "too_large": _l("The file is larger than the limit of %(mb)s MB.", mb=megabytes),
         "unsupported_format": _l(
             "This file type is not supported. Use a JPEG, PNG, WebP, GIF or BMP image."
         ),
         "too_many_pixels": _l(
-            "The image has more pixels than the limit of %(mp)g megapixels.", mp=megapixels
+            "The image has more pixels than the limit of %(mp)s megapixels.", mp=megapixels
         ),
         "truncated": _l("The image file is incomplete (truncated). Upload it again."),
         "corrupt": _l("The image file is damaged and cannot be read."),

@@ -6,6 +6,7 @@ keeps the cores busy during inference instead of decoding and inferring in turn.
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,6 +22,11 @@ Source = TypeVar("Source")
 
 # What ``prepare`` may raise for one source without stopping the others.
 REFUSALS = (ImageRejected, OSError)
+
+
+def default_workers() -> int:
+    """Decoding threads beside the model: half the cores (at least 1, at most 4)."""
+    return max(1, min(4, (os.cpu_count() or 1) // 2))
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from PIL import Image
 
-from mirada.vision.backbone import Backbone
 from mirada.vision.labels import imagenet_labels
 from mirada.vision.preprocess import preprocess_batch
+
+if TYPE_CHECKING:  # onnxruntime loads only when a backbone is built
+    from mirada.vision.backbone import Backbone
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g
-from flask_babel import format_datetime, format_percent
+from flask_babel import format_date, format_datetime, format_decimal, format_percent
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from mirada.config import Settings
 from mirada.db import db
+from mirada.services import passwords
 from mirada.web import current_user as auth_state
 from mirada.web.components import register_components
 from mirada.web.converters import IdConverter
@@ -127,6 +128,9 @@ def register_template_helpers(app: Flask) -> None:
             "current_locale": select_locale(),
             "language_names": LANGUAGE_NAMES,
             "format_datetime": format_datetime,
+            "format_date": format_date,
+            "format_decimal": format_decimal,
             "format_percent": format_percent,
+            "password_min_length": passwords.MIN_LENGTH,
             "settings": app.extensions["mirada.settings"],
         }

@@ -32,9 +32,7 @@ def test_outputs(model_path: Path, photos: np.ndarray) -> None:
     assert output.logits.dtype == output.embeddings.dtype == np.float32
 
 
-def test_the_embedding_is_the_input_of_the_last_layer(
-    model_path: Path, photos: np.ndarray
-) -> None:
+def test_the_embedding_is_the_input_of_the_last_layer(model_path: Path, photos: np.ndarray) -> None:
     graph = onnx.load(str(model_path)).graph
     [last] = [node for node in graph.node if "logits" in node.output]
     assert last.input[0] == "embedding"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -93,5 +94,5 @@ def test_export_writes_a_working_model(tmp_path: Path) -> None:
     result = CliRunner().invoke(model, ["export", "--output", str(target)])
     assert result.exit_code == 0, result.output
     assert str(target) in result.stdout
-    assert Backbone(target).run(__import__("numpy").zeros((1, 3, 224, 224), "float32"))
+    assert Backbone(target).run(np.zeros((1, 3, 224, 224), np.float32)).logits.shape == (1, 1000)
     assert [p.name for p in target.parent.iterdir()] == ["lite0.onnx"]  # no temporary left

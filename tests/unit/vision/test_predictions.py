@@ -72,7 +72,9 @@ def test_classify_batches_in_order(classifier: ImageNetClassifier) -> None:
     images = [Image.fromarray(photo) for photo in photos]
     together = classifier.classify(images, k=3)  # two batches of at most two
     one_by_one = [classifier.classify([image], k=3)[0] for image in images]
-    assert [[p.index for p in ps] for ps in together] == [[p.index for p in ps] for ps in one_by_one]
+    assert [[p.index for p in ps] for ps in together] == [
+        [p.index for p in ps] for ps in one_by_one
+    ]
     for batched, single in zip(together, one_by_one, strict=True):
         for a, b in zip(batched, single, strict=True):
             assert a.score == pytest.approx(b.score, abs=1e-5)
