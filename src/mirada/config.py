@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     model_path: Path | None = None
     inference_threads: int = Field(default=0, ge=0)  # 0: onnxruntime decides
 
+    # Projects, training and background jobs.
+    job_workers: int = Field(default=1, ge=1)
+    job_heartbeat_timeout_s: int = Field(default=120, gt=0)
+    max_archive_entries: int = Field(default=5000, gt=0)
+    max_archive_bytes: int = Field(default=1_000_000_000, gt=0)
+
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.env == "production" and (

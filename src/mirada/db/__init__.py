@@ -8,13 +8,20 @@ db = SQLAlchemy(model_class=Base)
 
 from mirada.db.auth import AuthThrottle, PasswordResetToken, UserSession  # noqa: E402
 from mirada.db.classification import Classification  # noqa: E402
+from mirada.db.job import Job  # noqa: E402
+from mirada.db.project import Example, ModelVersion, Project, ProjectClass  # noqa: E402
 from mirada.db.user import User  # noqa: E402
 
 __all__ = [
     "AuthThrottle",
     "Base",
     "Classification",
+    "Example",
+    "Job",
+    "ModelVersion",
     "PasswordResetToken",
+    "Project",
+    "ProjectClass",
     "User",
     "UserSession",
     "db",

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
 from PIL import Image
 
 from mirada.vision.predictions import Prediction
@@ -31,4 +32,8 @@ class Inference(Protocol):
 
     def classify(self, images: Sequence[Image.Image], *, k: int = 5) -> list[list[Prediction]]:
         """The top ``k`` predictions for each image, most likely first."""
+        ...
+
+    def embed(self, images: Sequence[Image.Image]) -> np.ndarray:
+        """The backbone's pooled embedding of each image, ``[N, 1280]`` float32."""
         ...

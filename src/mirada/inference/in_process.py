@@ -8,12 +8,16 @@ from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from mirada.inference.base import InferenceUnavailable, ModelInfo
 from mirada.vision.predictions import ImageNetClassifier, Prediction
+from mirada.vision.preprocess import preprocess_batch
 
 MODEL_NAME = "imagenet/efficientnet-lite0"
+EMBED_BATCH = 32
+EMBEDDING_SIZE = 1280
 
 
 class InProcessInference:
@@ -50,3 +54,11 @@ class InProcessInference:
 
     def classify(self, images: Sequence[Image.Image], *, k: int = 5) -> list[list[Prediction]]:
         return self._loaded().classify(list(images), k=k)
+
+    def embed(self, images: Sequence[Image.Image]) -> np.ndarray:
+        backbone = self._loaded().backbone
+        batches = [
+            backbone.run(preprocess_batch(images[start : start + EMBED_BATCH])).embeddings
+            for start in range(0, len(images), EMBED_BATCH)
+        ]
+        return np.concatenate(batches) if batches else np.zeros((0, EMBEDDING_SIZE), np.float32)

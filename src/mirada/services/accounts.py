@@ -132,7 +132,10 @@ def authenticate(
             retry_after_s=wait,
         )
     user = db.session.scalar(select(User).where(User.email == normalized))
-    if not passwords.verify_password(user.password_hash if user else None, password) or user is None:
+    if (
+        not passwords.verify_password(user.password_hash if user else None, password)
+        or user is None
+    ):
         throttle.record_failure(keys=keys, window=limits.window)
         raise ServiceError("bad_credentials", _l("Wrong email or password."))
     if not user.is_active:

@@ -30,7 +30,9 @@ def list_users(*, search: str = "", page: int = 1, per_page: int = PAGE_SIZE) ->
     query = select(User)
     search = search.replace("\x00", "").strip()[:254]  # PostgreSQL text cannot hold NUL
     if search:
-        pattern = "%" + search.lower().replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+        pattern = (
+            "%" + search.lower().replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+        )
         query = query.where(
             or_(
                 User.email.like(pattern, escape="\\"),

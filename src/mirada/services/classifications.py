@@ -1,4 +1,4 @@
-"""Classifying photos into the ImageNet classes and keeping them in the user's history."""
+"""Classifying photos (ImageNet or a project) and keeping them in the user's history."""
 
 from __future__ import annotations
 
@@ -12,14 +12,13 @@ from sqlalchemy import delete, select
 
 from mirada.config import Settings
 from mirada.db import Classification, User, db
-from mirada.inference import Inference
+from mirada.services.classifiers import ChosenModel
 from mirada.services.errors import NotFound, ServiceError
 from mirada.services.images import content_type_of, open_upload
 from mirada.storage import BlobStore, user_blob_prefix
 from mirada.vision.predictions import Prediction
 from mirada.vision.thumbnail import make_thumbnail
 
-TOP_K = 5
 HISTORY_PAGE_SIZE = 24
 MAX_FILENAME_LENGTH = 255
 
@@ -52,7 +51,7 @@ def classify_uploads(
     user: User,
     uploads: Sequence[Upload],
     settings: Settings,
-    inference: Inference,
+    model: ChosenModel,
     blobs: BlobStore,
 ) -> list[UploadOutcome]:
     """Classify each upload and store the accepted ones; refused ones leave nothing behind."""
@@ -63,14 +62,14 @@ def classify_uploads(
             accepted.append((position, upload, open_upload(upload.data, settings=settings)))
         except ServiceError as exc:
             outcomes[position] = UploadOutcome(_clean_filename(upload.filename), error=exc)
-    ranked = inference.classify([image for *_, image in accepted], k=TOP_K) if accepted else []
+    ranked = model.rank([image for *_, image in accepted]) if accepted else []
     for (position, upload, image), predictions in zip(accepted, ranked, strict=True):
         outcomes[position] = _store(
             user=user,
             upload=upload,
             image=image,
             predictions=predictions,
-            inference=inference,
+            model=model,
             blobs=blobs,
         )
     return [outcomes[position] for position in range(len(uploads))]
@@ -82,7 +81,7 @@ def _store(
     upload: Upload,
     image: Image.Image,
     predictions: list[Prediction],
-    inference: Inference,
+    model: ChosenModel,
     blobs: BlobStore,
 ) -> UploadOutcome:
     filename = _clean_filename(upload.filename)
@@ -101,8 +100,11 @@ def _store(
             thumbnail_key=thumbnail_key,
             width=image.width,
             height=image.height,
-            model_name=inference.model.name,
-            model_version=inference.model.version,
+            model_name=model.name,
+            model_version=model.version,
+            project_id=model.project_id,
+            version_id=model.version_id,
+            confident=predictions[0].score >= model.threshold,
             top_label=predictions[0].label,
             top_score=predictions[0].score,
             predictions=[

@@ -28,13 +28,9 @@ def common_passwords() -> frozenset[str]:
 def check_policy(password: str, *, email: str = "") -> None:
     """Refuse passwords that are too short, too long, common, or the email itself."""
     if len(password) < MIN_LENGTH:
-        raise ServiceError(
-            "password_too_short", _l("Use at least %(n)d characters.", n=MIN_LENGTH)
-        )
+        raise ServiceError("password_too_short", _l("Use at least %(n)d characters.", n=MIN_LENGTH))
     if len(password) > MAX_LENGTH:
-        raise ServiceError(
-            "password_too_long", _l("Use at most %(n)d characters.", n=MAX_LENGTH)
-        )
+        raise ServiceError("password_too_long", _l("Use at most %(n)d characters.", n=MAX_LENGTH))
     lowered = password.lower()
     if lowered in common_passwords() or (email and lowered == email.lower()):
         raise ServiceError(
@@ -51,7 +47,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Whether the password matches; spends the same time when there is no hash."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -13,9 +13,7 @@ from mirada.services.tokens import new_token, token_hash
 TOUCH_INTERVAL = timedelta(minutes=1)
 
 
-def start_session(
-    *, user: User, remember: bool, lifetime: timedelta, user_agent: str = ""
-) -> str:
+def start_session(*, user: User, remember: bool, lifetime: timedelta, user_agent: str = "") -> str:
     """Create a session for ``user`` and return the token for the cookie."""
     token = new_token()
     now = utcnow()

@@ -13,15 +13,16 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from mirada import runtime
 from mirada.config import Settings
 from mirada.db import db
 from mirada.services import passwords
 from mirada.web import current_user as auth_state
-from mirada.web.components import register_components
 from mirada.web.converters import IdConverter
 from mirada.web.errors import register_error_handlers
 from mirada.web.extensions import babel, csrf, migrate
 from mirada.web.i18n import LANGUAGE_NAMES, select_locale
+from mirada.web.redirects import return_path
 from mirada.web.security import HttpsAwareSessionInterface, add_security_headers
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -34,7 +35,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     configure(app, settings)
     register_extensions(app, settings)
-    register_components(app, settings)
+    runtime.register(app, settings)
     register_request_hooks(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -45,7 +46,6 @@ def create_app(settings: Settings | None = None) -> Flask:
 def configure(app: Flask, settings: Settings) -> None:
     """Flask's own settings, derived from ours."""
     settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
-    app.extensions["mirada.settings"] = settings
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.sqlalchemy_url,
@@ -132,5 +132,6 @@ def register_template_helpers(app: Flask) -> None:
             "format_decimal": format_decimal,
             "format_percent": format_percent,
             "password_min_length": passwords.MIN_LENGTH,
+            "return_path": return_path(),
             "settings": app.extensions["mirada.settings"],
         }

@@ -12,11 +12,11 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import abort, g, redirect, request, session, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from mirada.config import Settings
 from mirada.db import User
+from mirada.runtime import settings
 from mirada.services import sessions
 from mirada.services.tokens import new_token, token_hash
 
@@ -26,11 +26,6 @@ DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
 MAX_DEVICE_ACCOUNTS = 5
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def settings() -> Settings:
-    """The settings of the running app."""
-    return cast(Settings, current_app.extensions["mirada.settings"])
 
 
 def current_user() -> User | None:

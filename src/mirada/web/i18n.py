@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import has_request_context, request
 
 from mirada.services.accounts import LOCALES
 from mirada.web.current_user import current_user
@@ -12,7 +12,9 @@ LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 
 
 def select_locale() -> str:
-    """The locale of this request."""
+    """The locale of this request (the default one outside a request: the CLI, say)."""
+    if not has_request_context():
+        return LOCALES[0]
     user = current_user()
     if user is not None and user.locale in LOCALES:
         return user.locale

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from flask import request
+
 
 def safe_next(target: str | None, default: str) -> str:
     """``target`` when it is a path on this site, otherwise ``default``."""
@@ -13,3 +15,18 @@ def safe_next(target: str | None, default: str) -> str:
     if parts.scheme or parts.netloc or any(ord(ch) < 32 for ch in target):
         return default
     return target
+
+
+def return_path() -> str:
+    """Where to come back to after a form in the page chrome (the language switcher).
+
+    The page itself when it was a GET; after a POST (a form shown again with errors) the
+    page the form was on, from the Referer when it is on this site, else the start page.
+    """
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host:
+        path = referrer.path + ("?" + referrer.query if referrer.query else "")
+        return safe_next(path, "/")
+    return "/"

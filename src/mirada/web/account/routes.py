@@ -8,9 +8,9 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from mirada.db import User
+from mirada.runtime import blobs
 from mirada.services import accounts, sessions
 from mirada.services.errors import ServiceError
-from mirada.web.components import blobs
 from mirada.web.account.forms import DeleteAccountForm, PasswordForm, ProfileForm
 from mirada.web.current_user import current_user, login_required, session_token, sign_out
 
@@ -91,13 +91,10 @@ def delete() -> Page:
     if not form.validate():
         return _page(422, delete=form)
     try:
-        accounts.delete_account(
-            user=_user(), password=form.password.data or "", blobs=blobs()
-        )
+        accounts.delete_account(user=_user(), password=form.password.data or "", blobs=blobs())
     except ServiceError as exc:
         form.password.errors = [*form.password.errors, str(exc.message)]
         return _page(422, delete=form)
     sign_out()
     flash(_("Your account and its data have been deleted."), "info")
     return redirect(url_for("main.index"))
-

@@ -10,15 +10,14 @@ from werkzeug.wrappers import Response
 
 from mirada.services import accounts, password_reset
 from mirada.services.errors import Conflict, ServiceError, TooManyAttempts
+from mirada.web.auth.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from mirada.web.current_user import (
     current_user,
     known_device,
-    login_required,
     settings,
     sign_in,
     sign_out,
 )
-from mirada.web.auth.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from mirada.web.i18n import select_locale
 from mirada.web.redirects import safe_next
 
@@ -48,7 +47,12 @@ def register() -> Page:
             locale=select_locale(),
         )
     except ServiceError as exc:
-        field = form.password if exc.code.startswith("password") else form.email
+        if exc.code.startswith("password"):
+            field = form.password
+        elif exc.code.startswith("display_name"):
+            field = form.display_name
+        else:
+            field = form.email
         field.errors = [*field.errors, str(exc.message)]
         return render_template("auth/register.html", form=form), (
             409 if isinstance(exc, Conflict) else 422
@@ -94,7 +98,6 @@ def login() -> Page:
 
 
 @bp.post("/logout")
-@login_required
 def logout() -> Page:
     sign_out()
     flash(_("You have signed out."), "info")

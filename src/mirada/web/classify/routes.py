@@ -19,17 +19,21 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from mirada.db import Classification, User
-from mirada.services import classifications
+from mirada.db import Classification, ProjectClass, User
+from mirada.runtime import blobs, inference, settings
+from mirada.services import classifications, projects
 from mirada.services.classifications import Upload, UploadOutcome
-from mirada.services.errors import ServiceError
+from mirada.services.classifiers import ChosenModel, imagenet_model, project_model
+from mirada.services.errors import NotFound, ServiceError
+from mirada.services.feedback import give_feedback
+from mirada.services.training import request_embeddings
 from mirada.storage import BlobNotFound
 from mirada.vision.thumbnail import THUMBNAIL_MEDIA_TYPE
-from mirada.web.components import blobs, inference
 from mirada.web.converters import valid_id
-from mirada.web.current_user import current_user, login_required, settings
+from mirada.web.current_user import current_user, login_required
 from mirada.web.errors import render_error, wants_json
 from mirada.web.forms import ConfirmForm
+from mirada.web.redirects import safe_next
 
 bp = Blueprint("classify", __name__)
 
@@ -60,16 +64,60 @@ def classification_json(row: Classification) -> dict[str, Any]:
         "id": row.id,
         "created_at": row.created_at.isoformat(),
         "model": {"name": row.model_name, "version": row.model_version},
+        "project_id": row.project_id,
+        "confident": row.confident,
         "predictions": row.predictions,
         "thumbnail_url": url_for("classify.media", classification_id=row.id, kind="thumbnail"),
         "image_url": url_for("classify.media", classification_id=row.id, kind="image"),
     }
 
 
+IMAGENET = "imagenet"
+
+
+def _model_choices(user: User) -> list[tuple[str, str]]:
+    """ImageNet, then each of the user's projects that has a serving version."""
+    trained = [p for p in projects.list_projects(user=user) if p.serving_version_id is not None]
+    return [(IMAGENET, _("ImageNet (1000 everyday classes)"))] + [
+        (str(p.id), p.name) for p in trained
+    ]
+
+
+def _chosen_model(user: User, choice: str) -> ChosenModel:
+    if choice in ("", IMAGENET):
+        return imagenet_model(inference=inference())
+    project_id = valid_id(int(choice)) if choice.isdigit() else None
+    if project_id is None:
+        raise NotFound("project_not_found", _l("No such project."))
+    project = projects.get_project(user=user, project_id=project_id)
+    return project_model(project=project, inference=inference(), blobs=blobs())
+
+
+def _classes_by_project(rows: list[Classification]) -> dict[int, list[ProjectClass]]:
+    """The classes of the projects these rows were classified with, for the feedback forms."""
+    ids = {row.project_id for row in rows if row.project_id is not None}
+    return {
+        project_id: list(projects.get_project(user=_user(), project_id=project_id).classes)
+        for project_id in ids
+    }
+
+
+def _page(outcomes: list[UploadOutcome] | None, choice: str) -> str:
+    rows = [o.classification for o in outcomes or [] if o.classification is not None]
+    return render_template(
+        "classify/index.html",
+        form=ConfirmForm(),
+        outcomes=outcomes,
+        model_choices=_model_choices(_user()),
+        chosen=choice,
+        classes_by_project=_classes_by_project(rows),
+    )
+
+
 @bp.get("/classify")
 @login_required
 def index() -> str:
-    return render_template("classify/index.html", form=ConfirmForm(), outcomes=None)
+    return _page(None, request.args.get("model", IMAGENET))
 
 
 @bp.post("/classify")
@@ -83,11 +131,12 @@ def classify() -> Any:
             "too_many_files",
             _l("Send at most %(n)d photos at a time.", n=MAX_FILES_PER_REQUEST),
         )
+    choice = request.form.get("model", IMAGENET)
     outcomes = classifications.classify_uploads(
         user=_user(),
         uploads=[Upload(filename=f.filename or "", data=f.read()) for f in files],
         settings=settings(),
-        inference=inference(),
+        model=_chosen_model(_user(), choice),
         blobs=blobs(),
     )
     refused = [o.error for o in outcomes if o.error is not None]
@@ -96,7 +145,7 @@ def classify() -> Any:
         if len(outcomes) == 1 and refused:
             return render_error(status, str(refused[0].message), code=refused[0].code)
         return jsonify({"results": [_as_json(o) for o in outcomes]}), status
-    return render_template("classify/index.html", form=ConfirmForm(), outcomes=outcomes), status
+    return _page(outcomes, choice), status
 
 
 @bp.get("/history")
@@ -104,7 +153,13 @@ def classify() -> Any:
 def history() -> str:
     before = valid_id(request.args.get("before", type=int))
     page = classifications.history(user=_user(), before=before)
-    return render_template("classify/history.html", page=page, form=ConfirmForm(), before=before)
+    return render_template(
+        "classify/history.html",
+        page=page,
+        form=ConfirmForm(),
+        before=before,
+        classes_by_project=_classes_by_project(page.items),
+    )
 
 
 @bp.post("/history/<id:classification_id>/delete")
@@ -116,6 +171,25 @@ def delete(classification_id: int) -> Response:
     flash(_("The classification has been deleted."), "success")
     before = valid_id(request.args.get("before", type=int))
     return redirect(url_for("classify.history", before=before))
+
+
+@bp.post("/history/<id:classification_id>/feedback")
+@login_required
+def feedback(classification_id: int) -> Response:
+    raw = request.form.get("class_id") or request.form.get("correct_class_id") or ""
+    class_id = valid_id(int(raw)) if raw.isdigit() else None
+    if class_id is None:
+        raise ServiceError("class_required", _l("Choose the right class."))
+    cls = give_feedback(
+        user=_user(),
+        classification_id=classification_id,
+        class_id=class_id,
+        settings=settings(),
+        blobs=blobs(),
+    )
+    request_embeddings(project=cls.project)
+    flash(_("Thank you. The photo is now an example of %(name)s.", name=cls.name), "success")
+    return redirect(safe_next(request.form.get("next"), url_for("classify.history")))
 
 
 @bp.post("/history/delete-all")

@@ -40,10 +40,16 @@
     return { card, body, status, progress };
   }
 
-  function showPredictions(view, predictions) {
+  function showPredictions(view, result) {
+    const predictions = result.predictions;
     view.card.classList.remove("result-pending");
     view.status.remove();
     view.progress.remove();
+    if (result.confident === false) {
+      const note = element("p", "not-sure", form.dataset.msgNotSure);
+      note.setAttribute("role", "note");
+      view.body.append(note);
+    }
     const list = element("ol", "predictions");
     for (const p of predictions) {
       const item = element("li");
@@ -73,6 +79,8 @@
       const data = new FormData();
       data.append("csrf_token", csrfToken);
       data.append("photos", file, file.name);
+      const model = form.querySelector("select[name=model]");
+      if (model) data.append("model", model.value);
       const request = new XMLHttpRequest();
       request.open("POST", form.action);
       request.setRequestHeader("Accept", "application/json");
@@ -89,7 +97,7 @@
         try { body = JSON.parse(request.responseText); } catch { body = null; }
         const result = body && body.results ? body.results[0] : null;
         if (request.status === 200 && result && result.predictions) {
-          showPredictions(view, result.predictions);
+          showPredictions(view, result);
         } else {
           const error = (result && result.error) || (body && body.error);
           showError(view, error ? error.message : form.dataset.msgFailed);

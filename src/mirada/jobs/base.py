@@ -1,0 +1,17 @@
+"""The contract of a job runner."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from flask import Flask
+
+
+class JobQueue(Protocol):
+    """Runs ``mirada.services.jobs.run_job(job_id)`` somewhere, some time soon."""
+
+    def start(self, app: Flask) -> None:
+        """Bind to the app whose context the jobs run in."""
+        ...
+
+    def enqueue(self, job_id: int) -> None: ...

@@ -1,0 +1,46 @@
+"""The running app's settings and adapters (blob store, inference, job queue).
+
+``register`` picks each adapter once, from the settings, when the app is built; the
+accessors hand them to the services, in requests and in background jobs alike.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from flask import Flask, current_app
+
+from mirada.config import Settings
+from mirada.inference import Inference, inference_from
+from mirada.jobs import JobQueue, queue_from
+from mirada.storage import BlobStore, blob_store_from
+
+
+def register(app: Flask, settings: Settings) -> None:
+    """Attach the settings and the adapters they ask for to ``app``."""
+    app.extensions["mirada.settings"] = settings
+    app.extensions["mirada.blobs"] = blob_store_from(settings)
+    app.extensions["mirada.inference"] = inference_from(settings)
+    queue = queue_from(settings)
+    queue.start(app)
+    app.extensions["mirada.jobs"] = queue
+
+
+def settings() -> Settings:
+    """The settings of the running app."""
+    return cast(Settings, current_app.extensions["mirada.settings"])
+
+
+def blobs() -> BlobStore:
+    """The blob store of the running app."""
+    return cast(BlobStore, current_app.extensions["mirada.blobs"])
+
+
+def inference() -> Inference:
+    """The inference adapter of the running app."""
+    return cast(Inference, current_app.extensions["mirada.inference"])
+
+
+def job_queue() -> JobQueue:
+    """The job runner of the running app."""
+    return cast(JobQueue, current_app.extensions["mirada.jobs"])

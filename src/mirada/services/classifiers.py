@@ -1,0 +1,64 @@
+"""The model a photo is classified with: ImageNet, or the serving version of a project."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from PIL import Image
+
+from mirada.db import Project
+from mirada.inference import Inference
+from mirada.services.errors import Conflict
+from mirada.services.heads import load_head
+from mirada.storage import BlobStore
+from mirada.vision.predictions import Prediction, top_k
+
+TOP_K = 5
+
+
+@dataclass(frozen=True)
+class ChosenModel:
+    """What ranks the classes of a batch of images, and how the history names it."""
+
+    name: str
+    version: str
+    rank: Callable[[Sequence[Image.Image]], list[list[Prediction]]]
+    project_id: int | None = None
+    version_id: int | None = None
+    threshold: float = 0.0
+
+
+def imagenet_model(*, inference: Inference) -> ChosenModel:
+    """The backbone's own 1000 ImageNet classes."""
+    return ChosenModel(
+        name=inference.model.name,
+        version=inference.model.version,
+        rank=lambda images: inference.classify(images, k=TOP_K),
+    )
+
+
+def project_model(*, project: Project, inference: Inference, blobs: BlobStore) -> ChosenModel:
+    """The version that serves ``project``: the backbone's embeddings through its head."""
+    version = project.serving_version
+    if version is None:
+        raise Conflict(
+            "project_not_trained",
+            _l("This project has no trained version yet. Train it first."),
+        )
+    head = load_head(version=version, blobs=blobs)
+    k = min(TOP_K, len(head.class_names))
+
+    def rank(images: Sequence[Image.Image]) -> list[list[Prediction]]:
+        logits = head.logits(inference.embed(images))
+        return [top_k(row, k, labels=head.class_names) for row in logits]
+
+    return ChosenModel(
+        name=project.name[:64],
+        version=f"v{version.number}",
+        rank=rank,
+        project_id=project.id,
+        version_id=version.id,
+        threshold=project.threshold,
+    )

@@ -1,0 +1,59 @@
+"""Confirming or correcting a project's prediction: the photo joins the training set."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from mirada.config import Settings
+from mirada.db import Classification, Project, ProjectClass, User, db
+from mirada.db.base import utcnow
+from mirada.services import projects
+from mirada.services.classifications import get_classification
+from mirada.services.errors import NotFound
+from mirada.storage import BlobStore
+
+UNCERTAIN_LIMIT = 12
+
+
+def give_feedback(
+    *,
+    user: User,
+    classification_id: int,
+    class_id: int,
+    settings: Settings,
+    blobs: BlobStore,
+) -> ProjectClass:
+    """Label a project's prediction with its right class; the photo becomes an example."""
+    row = get_classification(user=user, classification_id=classification_id)
+    if row.project_id is None:
+        raise NotFound("classification_not_found", _l("No such classification."))
+    project = projects.get_project(user=user, project_id=row.project_id)
+    cls = projects.get_class(project=project, class_id=class_id)
+    projects.add_example_from_blob(
+        project=project,
+        cls=cls,
+        filename=row.filename,
+        data=blobs.get(row.image_key),
+        settings=settings,
+        blobs=blobs,
+    )
+    row.feedback_class_id = cls.id
+    row.feedback_at = utcnow()
+    db.session.commit()
+    return cls
+
+
+def least_confident(*, project: Project, limit: int = UNCERTAIN_LIMIT) -> list[Classification]:
+    """The project's unlabelled predictions it was least sure about: the ones to label first."""
+    return list(
+        db.session.scalars(
+            select(Classification)
+            .where(
+                Classification.project_id == project.id,
+                Classification.feedback_class_id.is_(None),
+            )
+            .order_by(Classification.top_score, Classification.id.desc())
+            .limit(limit)
+        )
+    )

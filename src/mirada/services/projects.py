@@ -1,0 +1,396 @@
+"""Projects, their classes and their labelled examples."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select, update
+
+from mirada.config import Settings
+from mirada.db import Example, Project, ProjectClass, User, db
+from mirada.services.errors import Conflict, NotFound, ServiceError
+from mirada.services.images import content_type_of, open_upload
+from mirada.storage import BlobStore, user_blob_prefix
+from mirada.vision.thumbnail import make_thumbnail
+
+MAX_NAME_LENGTH = 100
+MAX_DESCRIPTION_LENGTH = 2000
+EXAMPLES_PAGE_SIZE = 60
+
+
+def project_prefix(project: Project) -> str:
+    """Where a project's blobs live."""
+    return f"{user_blob_prefix(project.user_id)}/projects/{project.id}"
+
+
+def _clean_name(name: str, *, what: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise ServiceError("name_required", _l("Enter a name."))
+    if len(name) > MAX_NAME_LENGTH:
+        raise ServiceError(
+            "name_too_long", _l("Use at most %(n)d characters for the name.", n=MAX_NAME_LENGTH)
+        )
+    if "/" in name or "\\" in name or not name.isprintable():
+        raise ServiceError(
+            "name_invalid", _l("A name cannot contain slashes or control characters.")
+        )
+    return name
+
+
+# Projects
+
+
+def create_project(*, user: User, name: str, description: str = "") -> Project:
+    """A new, empty project."""
+    name = _clean_name(name, what="project")
+    if len(description) > MAX_DESCRIPTION_LENGTH:
+        raise ServiceError(
+            "description_too_long",
+            _l("Use at most %(n)d characters for the description.", n=MAX_DESCRIPTION_LENGTH),
+        )
+    if _project_named(user, name) is not None:
+        raise Conflict("project_exists", _l("You already have a project with this name."))
+    project = Project(user_id=user.id, name=name, description=description.strip())
+    db.session.add(project)
+    db.session.commit()
+    return project
+
+
+def _project_named(user: User, name: str) -> Project | None:
+    return db.session.scalar(
+        select(Project).where(Project.user_id == user.id, func.lower(Project.name) == name.lower())
+    )
+
+
+def list_projects(*, user: User) -> list[Project]:
+    """The user's projects, by name."""
+    return list(
+        db.session.scalars(
+            select(Project).where(Project.user_id == user.id).order_by(func.lower(Project.name))
+        )
+    )
+
+
+def get_project(*, user: User, project_id: int) -> Project:
+    """One of the user's projects; anyone else's answers NotFound."""
+    project = db.session.scalar(
+        select(Project).where(Project.id == project_id, Project.user_id == user.id)
+    )
+    if project is None:
+        raise NotFound("project_not_found", _l("No such project."))
+    return project
+
+
+def find_project(*, user: User, name: str) -> Project:
+    """The user's project called ``name`` (any case), or NotFound."""
+    project = _project_named(user, " ".join(name.split()))
+    if project is None:
+        raise NotFound("project_not_found", _l("No such project."))
+    return project
+
+
+def update_project(*, project: Project, name: str, description: str, threshold: float) -> None:
+    """Rename, describe, and set the confidence below which results read "not sure"."""
+    name = _clean_name(name, what="project")
+    other = _project_named(db.session.get(User, project.user_id), name)  # type: ignore[arg-type]
+    if other is not None and other.id != project.id:
+        raise Conflict("project_exists", _l("You already have a project with this name."))
+    if not 0.0 <= threshold <= 1.0:
+        raise ServiceError("threshold_invalid", _l("The threshold must be between 0 and 1."))
+    if len(description) > MAX_DESCRIPTION_LENGTH:
+        raise ServiceError(
+            "description_too_long",
+            _l("Use at most %(n)d characters for the description.", n=MAX_DESCRIPTION_LENGTH),
+        )
+    project.name, project.description, project.threshold = name, description.strip(), threshold
+    db.session.commit()
+
+
+def delete_project(*, project: Project, blobs: BlobStore) -> None:
+    """Delete the project with its classes, examples, versions and files."""
+    prefix = project_prefix(project)
+    project.serving_version_id = None
+    db.session.flush()
+    db.session.delete(project)
+    db.session.commit()
+    blobs.delete_prefix(prefix)
+
+
+# Classes
+
+
+def add_class(*, project: Project, name: str) -> ProjectClass:
+    """A new class in the project."""
+    name = _clean_name(name, what="class")
+    if _class_named(project, name) is not None:
+        raise Conflict("class_exists", _l("This project already has a class with this name."))
+    cls = ProjectClass(project_id=project.id, name=name)
+    db.session.add(cls)
+    db.session.commit()
+    return cls
+
+
+def _class_named(project: Project, name: str) -> ProjectClass | None:
+    return db.session.scalar(
+        select(ProjectClass).where(
+            ProjectClass.project_id == project.id, func.lower(ProjectClass.name) == name.lower()
+        )
+    )
+
+
+def get_class(*, project: Project, class_id: int) -> ProjectClass:
+    """A class of the project, or NotFound."""
+    cls = db.session.scalar(
+        select(ProjectClass).where(
+            ProjectClass.id == class_id, ProjectClass.project_id == project.id
+        )
+    )
+    if cls is None:
+        raise NotFound("class_not_found", _l("No such class."))
+    return cls
+
+
+def rename_class(*, cls: ProjectClass, name: str) -> None:
+    """Give the class another name (trained versions keep the old one)."""
+    name = _clean_name(name, what="class")
+    other = _class_named(cls.project, name)
+    if other is not None and other.id != cls.id:
+        raise Conflict("class_exists", _l("This project already has a class with this name."))
+    cls.name = name
+    db.session.commit()
+
+
+def delete_class(*, cls: ProjectClass, blobs: BlobStore) -> None:
+    """Delete the class and its examples."""
+    keys = _example_keys(select(Example).where(Example.class_id == cls.id))
+    db.session.delete(cls)
+    db.session.commit()
+    _delete_blobs(blobs, keys)
+
+
+def merge_classes(*, source: ProjectClass, target: ProjectClass) -> int:
+    """Move every example of ``source`` into ``target`` and delete ``source``."""
+    if source.id == target.id or source.project_id != target.project_id:
+        raise ServiceError("merge_invalid", _l("Choose another class of the same project."))
+    moved = db.session.execute(
+        update(Example).where(Example.class_id == source.id).values(class_id=target.id)
+    ).rowcount
+    db.session.delete(source)
+    db.session.commit()
+    return moved or 0
+
+
+def class_counts(*, project: Project) -> dict[int, int]:
+    """How many examples each class of the project has (classes without any: 0)."""
+    counts = dict(
+        db.session.execute(
+            select(Example.class_id, func.count(Example.id))
+            .where(Example.project_id == project.id)
+            .group_by(Example.class_id)
+        ).all()
+    )
+    return {cls.id: counts.get(cls.id, 0) for cls in project.classes}
+
+
+# Examples
+
+
+@dataclass(frozen=True)
+class LabelledUpload:
+    """A file to add as an example of the class called ``class_name``."""
+
+    class_name: str
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class ExampleOutcome:
+    """What became of one file: a new example, or why it was refused (code and message)."""
+
+    filename: str
+    example: Example | None = None
+    error: ServiceError | None = None
+
+
+def add_examples(
+    *,
+    project: Project,
+    uploads: Sequence[LabelledUpload],
+    settings: Settings,
+    blobs: BlobStore,
+    create_classes: bool = False,
+) -> list[ExampleOutcome]:
+    """Check each file with the image intake and store the good ones as examples.
+
+    Files already in the project (same bytes) are refused as duplicates. With
+    ``create_classes`` an unknown class name makes a new class; otherwise it is refused.
+    """
+    classes = {cls.name.lower(): cls for cls in project.classes}
+    seen = set(db.session.scalars(select(Example.sha256).where(Example.project_id == project.id)))
+    outcomes: list[ExampleOutcome] = []
+    for upload in uploads:
+        filename = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:255]
+        try:
+            cls = classes.get(" ".join(upload.class_name.split()).lower())
+            if cls is None:
+                if not create_classes:
+                    raise NotFound("class_not_found", _l("No such class."))
+                cls = add_class(project=project, name=upload.class_name)
+                classes[cls.name.lower()] = cls
+            digest = hashlib.sha256(upload.data).hexdigest()
+            if digest in seen:
+                raise Conflict("duplicate", _l("This photo is already in the project."))
+            example = _store_example(
+                project=project,
+                cls=cls,
+                filename=filename,
+                data=upload.data,
+                digest=digest,
+                settings=settings,
+                blobs=blobs,
+                source="upload",
+            )
+            seen.add(digest)
+            outcomes.append(ExampleOutcome(filename, example=example))
+        except ServiceError as exc:
+            db.session.rollback()
+            outcomes.append(ExampleOutcome(filename, error=exc))
+    return outcomes
+
+
+def _store_example(
+    *,
+    project: Project,
+    cls: ProjectClass,
+    filename: str,
+    data: bytes,
+    digest: str,
+    settings: Settings,
+    blobs: BlobStore,
+    source: str,
+) -> Example:
+    image = open_upload(data, settings=settings)
+    name = uuid.uuid4().hex
+    image_key = f"{project_prefix(project)}/examples/{name}"
+    thumbnail_key = f"{project_prefix(project)}/thumbnails/{name}"
+    blobs.put(image_key, data)
+    try:
+        blobs.put(thumbnail_key, make_thumbnail(image))
+        example = Example(
+            project_id=project.id,
+            class_id=cls.id,
+            filename="".join(ch for ch in filename if ch.isprintable()),
+            content_type=content_type_of(data),
+            sha256=digest,
+            image_key=image_key,
+            thumbnail_key=thumbnail_key,
+            source=source,
+        )
+        db.session.add(example)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        _delete_blobs(blobs, [image_key, thumbnail_key])
+        raise
+    return example
+
+
+def add_example_from_blob(
+    *,
+    project: Project,
+    cls: ProjectClass,
+    filename: str,
+    data: bytes,
+    settings: Settings,
+    blobs: BlobStore,
+) -> Example:
+    """Label a photo the project already classified; a photo already in it changes class."""
+    digest = hashlib.sha256(data).hexdigest()
+    existing = db.session.scalar(
+        select(Example).where(Example.project_id == project.id, Example.sha256 == digest)
+    )
+    if existing is not None:
+        existing.class_id = cls.id
+        db.session.commit()
+        return existing
+    return _store_example(
+        project=project,
+        cls=cls,
+        filename=filename,
+        data=data,
+        digest=digest,
+        settings=settings,
+        blobs=blobs,
+        source="feedback",
+    )
+
+
+def list_examples(
+    *, cls: ProjectClass, after: int | None = None, limit: int = EXAMPLES_PAGE_SIZE
+) -> tuple[list[Example], int | None]:
+    """A page of the class's examples, oldest first, and the cursor of the next page."""
+    query = select(Example).where(Example.class_id == cls.id)
+    if after is not None:
+        query = query.where(Example.id > after)
+    rows = list(db.session.scalars(query.order_by(Example.id).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if more else None)
+
+
+def get_example(*, project: Project, example_id: int) -> Example:
+    """An example of the project, or NotFound."""
+    example = db.session.scalar(
+        select(Example).where(Example.id == example_id, Example.project_id == project.id)
+    )
+    if example is None:
+        raise NotFound("example_not_found", _l("No such example."))
+    return example
+
+
+def _selected(project: Project, example_ids: Iterable[int]) -> list[int]:
+    ids = sorted(set(example_ids))
+    found = list(
+        db.session.scalars(
+            select(Example.id).where(Example.project_id == project.id, Example.id.in_(ids))
+        )
+    )
+    if not ids or len(found) != len(ids):
+        raise NotFound("example_not_found", _l("No such example."))
+    return found
+
+
+def move_examples(*, project: Project, example_ids: Iterable[int], target: ProjectClass) -> int:
+    """Give the chosen examples another class of the same project."""
+    if target.project_id != project.id:
+        raise NotFound("class_not_found", _l("No such class."))
+    ids = _selected(project, example_ids)
+    db.session.execute(update(Example).where(Example.id.in_(ids)).values(class_id=target.id))
+    db.session.commit()
+    return len(ids)
+
+
+def delete_examples(*, project: Project, example_ids: Iterable[int], blobs: BlobStore) -> int:
+    """Delete the chosen examples and their files."""
+    ids = _selected(project, example_ids)
+    keys = _example_keys(select(Example).where(Example.id.in_(ids)))
+    db.session.execute(delete(Example).where(Example.id.in_(ids)))
+    db.session.commit()
+    _delete_blobs(blobs, keys)
+    return len(ids)
+
+
+def _example_keys(query: object) -> list[str]:
+    rows = db.session.scalars(query)  # type: ignore[call-overload]
+    return [key for row in rows for key in (row.image_key, row.thumbnail_key)]
+
+
+def _delete_blobs(blobs: BlobStore, keys: Iterable[str]) -> None:
+    for key in keys:
+        blobs.delete(key)

@@ -1,0 +1,250 @@
+"""Embedding examples and training versions: the work behind the Train button."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import numpy as np
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from mirada import runtime
+from mirada.db import Example, Job, ModelVersion, Project, db
+from mirada.services import jobs
+from mirada.services.errors import ServiceError
+from mirada.services.images import open_upload
+from mirada.services.projects import class_counts, project_prefix
+from mirada.storage import BlobNotFound
+from mirada.vision.evaluation import Issue, check_trainable, evaluate
+from mirada.vision.heads import train_head
+
+EMBED_BATCH = 32
+EMBEDDING_DTYPE = np.float32
+
+
+# What people read about the rules and failures
+
+
+def describe_issue(code: str, params: dict[str, Any]) -> str:
+    """A training rule's error or warning as a sentence in the current language."""
+    classes = ", ".join(params.get("classes", []))
+    if code == "too_few_classes":
+        return _("Add at least two classes to train.")
+    if code == "too_few_examples":
+        return _(
+            "Each class needs at least %(n)d examples to train. Add more to: %(classes)s.",
+            n=params.get("minimum", 5),
+            classes=classes,
+        )
+    if code == "few_examples":
+        return _(
+            "Fewer than %(n)d examples in: %(classes)s. The results may be unreliable.",
+            n=params.get("recommended", 20),
+            classes=classes,
+        )
+    if code == "imbalanced":
+        return _(
+            "The classes are unbalanced: %(largest)s has %(ratio)s times as many examples as "
+            "%(smallest)s. Training weighs them equally, but more examples of the small "
+            "classes would help.",
+            largest=params.get("largest", ""),
+            smallest=params.get("smallest", ""),
+            ratio=f"{params.get('ratio', 0):.1f}",
+        )
+    return code
+
+
+def describe_job_error(job: Job) -> str:
+    """Why a job failed, for a person."""
+    params = job.result.get("params", {}) if isinstance(job.result, dict) else {}
+    if job.error == "training_blocked":
+        return " ".join(describe_issue(i["code"], i["params"]) for i in params.get("issues", []))
+    if job.error == "worker_lost":
+        return _("The worker running this job stopped before it finished. Start it again.")
+    if job.error == "example_unreadable":
+        return _(
+            "The example %(name)s could not be read. Delete it and try again.",
+            name=params.get("filename", ""),
+        )
+    return _("Something went wrong while running this job. It has been logged.")
+
+
+def _issues_json(issues: list[Issue]) -> list[dict[str, Any]]:
+    return [{"code": i.code, "params": i.params} for i in issues]
+
+
+# Embeddings
+
+
+def pending_embeddings(*, project: Project) -> int:
+    """How many examples of the project still wait for their embedding."""
+    return (
+        db.session.scalar(
+            select(func.count(Example.id)).where(
+                Example.project_id == project.id, Example.embedding_ready.is_(False)
+            )
+        )
+        or 0
+    )
+
+
+def request_embeddings(*, project: Project) -> Job | None:
+    """Queue a job that embeds the project's new examples (unless one already waits)."""
+    if not pending_embeddings(project=project):
+        return None
+    existing = jobs.active_job(project=project, kind="embed")
+    if existing is not None:
+        return existing
+    job = jobs.create_job(project=project, kind="embed")
+    runtime.job_queue().enqueue(job.id)
+    return job
+
+
+def _embed_pending(project_id: int, progress: jobs.Progress, start: float, end: float) -> int:
+    ids = list(
+        db.session.scalars(
+            select(Example.id)
+            .where(Example.project_id == project_id, Example.embedding_ready.is_(False))
+            .order_by(Example.id)
+        )
+    )
+    settings, blobs, inference = runtime.settings(), runtime.blobs(), runtime.inference()
+    for done in range(0, len(ids), EMBED_BATCH):
+        examples = list(
+            db.session.scalars(
+                select(Example).where(Example.id.in_(ids[done : done + EMBED_BATCH]))
+            )
+        )
+        images = []
+        for example in examples:
+            try:
+                images.append(open_upload(blobs.get(example.image_key), settings=settings))
+            except (BlobNotFound, ServiceError) as exc:
+                raise jobs.JobFailed("example_unreadable", filename=example.filename) from exc
+        vectors = inference.embed(images).astype(EMBEDDING_DTYPE)
+        for example, vector in zip(examples, vectors, strict=True):
+            example.embedding = vector.tobytes()
+            example.embedding_ready = True
+        db.session.commit()
+        progress(start + (end - start) * (done + len(examples)) / len(ids), "embedding")
+    return len(ids)
+
+
+def run_embed_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
+    """The embed job: compute the embedding of every example that lacks one."""
+    return {"embedded": _embed_pending(job.project_id, progress, 0.0, 1.0)}
+
+
+# Training
+
+
+def training_check(*, project: Project) -> tuple[list[Issue], list[Issue]]:
+    """The blocking errors and the warnings the project's examples give right now."""
+    counts = class_counts(project=project)
+    check = check_trainable({cls.name: counts[cls.id] for cls in project.classes})
+    return check.errors, check.warnings
+
+
+def start_training(*, project: Project) -> Job:
+    """Queue a training run, or refuse at once when the rules block it."""
+    errors, _warnings = training_check(project=project)
+    if errors:
+        raise ServiceError(
+            "training_blocked", " ".join(describe_issue(e.code, e.params) for e in errors)
+        )
+    existing = jobs.active_job(project=project, kind="train")
+    if existing is not None:
+        return existing
+    job = jobs.create_job(project=project, kind="train")
+    runtime.job_queue().enqueue(job.id)
+    return job
+
+
+def run_train_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
+    """The train job: embed what is missing, evaluate honestly, train, save a version."""
+    project = db.session.get(Project, job.project_id)
+    assert project is not None
+    _embed_pending(project.id, progress, 0.0, 0.6)
+    errors, warnings = training_check(project=project)
+    if errors:
+        raise jobs.JobFailed("training_blocked", issues=_issues_json(errors))
+    classes = list(project.classes)
+    position = {cls.id: index for index, cls in enumerate(classes)}
+    rows = db.session.execute(
+        select(Example.id, Example.class_id, Example.embedding)
+        .where(Example.project_id == project.id)
+        .order_by(Example.id)
+    ).all()
+    example_ids = [row.id for row in rows]
+    embeddings = np.stack([np.frombuffer(row.embedding, dtype=EMBEDDING_DTYPE) for row in rows])
+    labels = np.array([position[row.class_id] for row in rows])
+    names = tuple(cls.name for cls in classes)
+    progress(0.6, "evaluating")
+    evaluation = evaluate(
+        embeddings, labels, names, progress=lambda f: progress(0.6 + 0.3 * f, "evaluating")
+    )
+    progress(0.9, "training")
+    head = train_head(embeddings, labels, names)
+    version = _save_version(
+        project=project,
+        head_bytes=head.to_bytes(),
+        metrics=_metrics(evaluation.to_dict(), example_ids),
+        classes=classes,
+        labels=labels,
+        warnings=_issues_json(warnings),
+    )
+    return {"version_id": version.id, "number": version.number}
+
+
+def _metrics(metrics: dict[str, Any], example_ids: list[int]) -> dict[str, Any]:
+    """The evaluation, with the mistakes pointing at example ids rather than positions."""
+    metrics["mistakes"] = [
+        {**mistake, "example_id": example_ids[mistake.pop("index")]}
+        for mistake in metrics.get("mistakes", [])
+    ]
+    return metrics
+
+
+def _save_version(
+    *,
+    project: Project,
+    head_bytes: bytes,
+    metrics: dict[str, Any],
+    classes: list[Any],
+    labels: np.ndarray,
+    warnings: list[dict[str, Any]],
+) -> ModelVersion:
+    blobs = runtime.blobs()
+    head_key = f"{project_prefix(project)}/heads/{uuid.uuid4().hex}"
+    blobs.put(head_key, head_bytes)
+    number = (
+        db.session.scalar(
+            select(func.max(ModelVersion.number)).where(ModelVersion.project_id == project.id)
+        )
+        or 0
+    ) + 1
+    counts = np.bincount(labels, minlength=len(classes))
+    version = ModelVersion(
+        project_id=project.id,
+        number=number,
+        head_key=head_key,
+        class_names=[cls.name for cls in classes],
+        class_ids=[cls.id for cls in classes],
+        class_counts={cls.name: int(n) for cls, n in zip(classes, counts, strict=True)},
+        example_count=len(labels),
+        metrics=metrics,
+        warnings=warnings,
+        backbone_version=runtime.inference().model.version,
+    )
+    try:
+        db.session.add(version)
+        db.session.flush()
+        if project.serving_version_id is None:
+            project.serving_version_id = version.id
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        blobs.delete(head_key)
+        raise
+    return version

@@ -1,0 +1,64 @@
+"""Trained versions: list, choose the one that serves, compare, delete, export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from mirada.db import ModelVersion, Project, db
+from mirada.services.errors import NotFound, ServiceError
+from mirada.services.heads import load_head
+from mirada.storage import BlobStore
+from mirada.vision.merge import export_bundle
+
+
+def list_versions(*, project: Project) -> list[ModelVersion]:
+    """The project's versions, newest first."""
+    return list(
+        db.session.scalars(
+            select(ModelVersion)
+            .where(ModelVersion.project_id == project.id)
+            .order_by(ModelVersion.number.desc())
+        )
+    )
+
+
+def get_version(*, project: Project, number: int) -> ModelVersion:
+    """Version ``number`` of the project, or NotFound."""
+    version = db.session.scalar(
+        select(ModelVersion).where(
+            ModelVersion.project_id == project.id, ModelVersion.number == number
+        )
+    )
+    if version is None:
+        raise NotFound("version_not_found", _l("No such version."))
+    return version
+
+
+def serve_version(*, project: Project, version: ModelVersion) -> None:
+    """Make ``version`` the one that classifies new photos."""
+    project.serving_version_id = version.id
+    db.session.commit()
+
+
+def delete_version(*, project: Project, version: ModelVersion, blobs: BlobStore) -> None:
+    """Delete a version that does not serve."""
+    if project.serving_version_id == version.id:
+        raise ServiceError(
+            "version_serving",
+            _l("This version serves the project. Choose another one to serve first."),
+        )
+    head_key = version.head_key
+    db.session.delete(version)
+    db.session.commit()
+    blobs.delete(head_key)
+
+
+def export_version(
+    *, project: Project, version: ModelVersion, backbone_path: Path, blobs: BlobStore
+) -> bytes:
+    """A zip with one ONNX file (backbone and head merged), class names and preprocessing."""
+    head = load_head(version=version, blobs=blobs)
+    return export_bundle(backbone_path, head, name=project.name, version=version.number)
