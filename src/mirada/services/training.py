@@ -198,11 +198,8 @@ def run_train_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
 
 
 def _metrics(metrics: dict[str, Any], example_ids: list[int]) -> dict[str, Any]:
-    """The evaluation, with the mistakes pointing at example ids rather than positions."""
-    metrics["mistakes"] = [
-        {**mistake, "example_id": example_ids[mistake.pop("index")]}
-        for mistake in metrics.get("mistakes", [])
-    ]
+    """The evaluation, and the example id of each mistake (parallel to ``mistakes``)."""
+    metrics["mistake_example_ids"] = [example_ids[m["index"]] for m in metrics["mistakes"]]
     return metrics
 
 

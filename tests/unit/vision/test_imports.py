@@ -18,6 +18,10 @@ VISION = [
     "mirada.vision.predictions",
     "mirada.vision.pipeline",
     "mirada.vision.export",
+    "mirada.vision.heads",
+    "mirada.vision.evaluation",
+    "mirada.vision.confusion_plot",
+    "mirada.vision.merge",
 ]
 
 
