@@ -8,11 +8,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from mirada.db import User, db
+from mirada.db.base import MAX_ID
 from mirada.services import sessions
 from mirada.services.errors import NotFound, ServiceError
 
 PAGE_SIZE = 25
-MAX_ID = 2**31 - 1  # the largest value of an INTEGER key column
 
 
 @dataclass(frozen=True)

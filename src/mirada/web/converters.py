@@ -6,11 +6,12 @@ from typing import Any
 
 from werkzeug.routing import IntegerConverter, Map
 
-MAX_ID = 2**63 - 1
+from mirada.db.base import MAX_ID
+
 
 
 class IdConverter(IntegerConverter):
-    """A database id in a URL: 1 to 2**63-1, so huge numbers answer 404, not a database error."""
+    """A database id in a URL: 1 to 2**31-1, so huge numbers answer 404, not a database error."""
 
     def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
         super().__init__(url_map, min=1, max=MAX_ID)

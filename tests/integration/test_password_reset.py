@@ -1,0 +1,249 @@
+"""Forgotten passwords: a single-use, expiring link sent over SMTP."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import Flask
+from sqlalchemy import select, update
+
+from mirada.db import PasswordResetToken, User, UserSession, db
+from mirada.db.base import utcnow
+from tests.integration.helpers import (
+    NEW_PASSWORD,
+    PASSWORD,
+    add_user,
+    count,
+    errors_of,
+    flashes_of,
+    get_user,
+    is_signed_in,
+    signed_in,
+    text,
+)
+from tests.support.mail import MailCatcher
+from tests.support.web import WebClient, csrf_token_in
+
+ALICE = "alice@example.org"
+SENT = (
+    "If an account exists for that address, we have sent it a link to choose a new password. "
+    "Check your inbox."
+)
+INVALID = "This reset link is invalid, used or expired. Ask for a new one."
+
+
+def ask_for_link(web: WebClient, email: str):
+    return web.submit("/auth/forgot", {"email": email})
+
+
+def reset_path(mail_catcher: MailCatcher, email: str) -> str:
+    link = urlsplit(mail_catcher.last_link(email))
+    assert (link.scheme, link.netloc) == ("http", "localhost")
+    assert link.path.startswith("/auth/reset/")
+    return link.path
+
+
+def choose(web: WebClient, path: str, password: str, confirm: str | None = None):
+    return web.submit(
+        path, {"password": password, "confirm": password if confirm is None else confirm}
+    )
+
+
+def password_hash(app: Flask, email: str = ALICE) -> str:
+    user = get_user(app, email)
+    assert user is not None
+    return user.password_hash
+
+
+def test_the_link_arrives_by_mail_and_sets_a_new_password(
+    app: Flask, web: WebClient, mail_catcher: MailCatcher
+) -> None:
+    add_user(app, ALICE)
+
+    response = ask_for_link(web, "Alice@Example.org")
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/auth/login"
+    assert SENT in flashes_of(web.get("/auth/login"))
+    [message] = mail_catcher.messages_to(ALICE)
+    assert message["Subject"] == "Reset your Mirada password"
+    assert message["From"] == app.extensions["mirada.settings"].mail_sender
+    assert "within 60 minutes" in message.get_body(preferencelist=("plain",)).get_content()
+    path = reset_path(mail_catcher, ALICE)
+    token = path.removeprefix("/auth/reset/")
+    with app.app_context():  # only a hash of the token is stored
+        assert token not in db.session.scalars(select(PasswordResetToken.token_hash)).all()
+
+    form = web.get(path)
+    assert form.status_code == 200
+    assert 'name="confirm"' in form.get_data(as_text=True)
+    done = choose(web, path, NEW_PASSWORD)
+
+    assert done.status_code == 302
+    assert done.headers["Location"] == "/auth/login"
+    assert "Your password has been changed. Sign in with the new one." in flashes_of(
+        web.get("/auth/login")
+    )
+    assert WebClient(app).login(ALICE, PASSWORD).status_code == 401
+    assert WebClient(app).login(ALICE, NEW_PASSWORD).status_code == 302
+    with app.app_context():
+        assert db.session.scalars(select(PasswordResetToken.used_at)).one() is not None
+
+
+def test_the_link_works_only_once(app: Flask, web: WebClient, mail_catcher: MailCatcher) -> None:
+    add_user(app, ALICE)
+    ask_for_link(web, ALICE)
+    path = reset_path(mail_catcher, ALICE)
+    assert choose(web, path, NEW_PASSWORD).status_code == 302
+    after_first_use = password_hash(app)
+
+    again = web.get(path)
+    reuse = choose(WebClient(app), path, "yet another passphrase")
+
+    assert again.status_code == 410
+    assert INVALID in text(again)
+    assert reuse.status_code == 410
+    assert INVALID in text(reuse)
+    assert password_hash(app) == after_first_use
+
+
+def test_an_expired_link_is_refused(app: Flask, web: WebClient, mail_catcher: MailCatcher) -> None:
+    add_user(app, ALICE)
+    before = password_hash(app)
+    ask_for_link(web, ALICE)
+    path = reset_path(mail_catcher, ALICE)
+    form_page = web.get(path)
+    assert form_page.status_code == 200
+    with app.app_context():
+        db.session.execute(
+            update(PasswordResetToken).values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+        db.session.commit()
+
+    opened = web.get(path)
+    submitted = web.client.post(
+        path,
+        data={
+            "csrf_token": csrf_token_in(form_page.get_data(as_text=True)),
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+        },
+    )
+
+    assert opened.status_code == 410
+    assert INVALID in text(opened)
+    assert submitted.status_code == 410
+    assert password_hash(app) == before
+
+
+def test_an_unknown_or_made_up_link_is_refused(app: Flask, web: WebClient) -> None:
+    for token in ("nonsense", "x" * 2000, "%00"):
+        response = web.get(f"/auth/reset/{token}")
+        assert response.status_code == 410, token
+        assert INVALID in text(response)
+
+
+def test_an_unknown_email_gets_the_same_answer_and_no_mail(
+    app: Flask, mail_catcher: MailCatcher
+) -> None:
+    add_user(app, ALICE)
+    known_browser, unknown_browser = WebClient(app), WebClient(app)
+
+    known = ask_for_link(known_browser, ALICE)
+    unknown = ask_for_link(unknown_browser, "nobody@example.org")
+
+    assert known.status_code == unknown.status_code == 302
+    assert known.headers["Location"] == unknown.headers["Location"]
+    assert (
+        flashes_of(known_browser.get("/auth/login"))
+        == flashes_of(unknown_browser.get("/auth/login"))
+        == [SENT]
+    )
+    assert mail_catcher.messages_to("nobody@example.org") == []
+    assert len(mail_catcher.messages) == 1
+    assert count(app, PasswordResetToken) == 1
+
+
+def test_a_disabled_account_gets_no_mail(app: Flask, web: WebClient, mail_catcher) -> None:
+    add_user(app, ALICE, active=False)
+
+    response = ask_for_link(web, ALICE)
+
+    assert response.status_code == 302
+    assert SENT in flashes_of(web.get("/auth/login"))
+    assert mail_catcher.messages == []
+    assert count(app, PasswordResetToken) == 0
+
+
+def test_a_malformed_email_is_refused_on_the_form(app: Flask, web: WebClient, mail_catcher) -> None:
+    empty = ask_for_link(web, "")
+    assert empty.status_code == 422
+    assert "This field is required." in errors_of(empty, "email")
+    garbage = ask_for_link(web, "not an email\x00")
+    assert garbage.status_code == 302  # same answer as for an unknown address
+    assert mail_catcher.messages == []
+
+
+def test_a_weak_new_password_is_refused_and_the_link_still_works(
+    app: Flask, web: WebClient, mail_catcher: MailCatcher
+) -> None:
+    add_user(app, ALICE)
+    before = password_hash(app)
+    ask_for_link(web, ALICE)
+    path = reset_path(mail_catcher, ALICE)
+
+    common = choose(web, path, "password1234")
+    short = choose(web, path, "short")
+    the_email = choose(web, path, ALICE)
+    mismatch = choose(web, path, NEW_PASSWORD, NEW_PASSWORD + "!")
+
+    for response in (common, short, the_email, mismatch):
+        assert response.status_code == 422
+    assert "This password is too common. Choose one that is harder to guess." in errors_of(
+        common, "password"
+    )
+    assert "This password is too common. Choose one that is harder to guess." in errors_of(
+        the_email, "password"
+    )
+    assert "Field must be between 8 and 256 characters long." in errors_of(short, "password")
+    assert "The passwords do not match." in errors_of(mismatch, "confirm")
+    assert password_hash(app) == before
+    assert web.get(path).status_code == 200
+    assert choose(web, path, NEW_PASSWORD).status_code == 302
+    assert password_hash(app) != before
+
+
+def test_a_reset_ends_every_session_of_the_user(app: Flask, mail_catcher: MailCatcher) -> None:
+    user_id = add_user(app, ALICE)
+    bob_id = add_user(app, "bob@example.org")
+    phone, laptop = signed_in(app, ALICE), signed_in(app, ALICE)
+    bob = signed_in(app, "bob@example.org")
+    ask_for_link(laptop, ALICE)
+
+    response = choose(laptop, reset_path(mail_catcher, ALICE), NEW_PASSWORD)
+
+    assert response.status_code == 302
+    assert count(app, UserSession, UserSession.user_id == user_id) == 0
+    assert not is_signed_in(phone)
+    assert not is_signed_in(laptop)
+    assert count(app, UserSession, UserSession.user_id == bob_id) == 1
+    assert is_signed_in(bob)
+
+
+def test_using_a_link_spends_the_older_ones_too(
+    app: Flask, web: WebClient, mail_catcher: MailCatcher
+) -> None:
+    add_user(app, ALICE)
+    ask_for_link(web, ALICE)
+    older = reset_path(mail_catcher, ALICE)
+    ask_for_link(web, ALICE)
+    newer = reset_path(mail_catcher, ALICE)
+    assert older != newer
+
+    assert choose(web, newer, NEW_PASSWORD).status_code == 302
+
+    assert web.get(older).status_code == 410
+    with app.app_context():
+        assert all(db.session.scalars(select(PasswordResetToken.used_at)).all())
+    assert count(app, User) == 1
