@@ -9,7 +9,6 @@ from werkzeug.routing import IntegerConverter, Map
 from mirada.db.base import MAX_ID
 
 
-
 class IdConverter(IntegerConverter):
     """A database id in a URL: 1 to 2**31-1, so huge numbers answer 404, not a database error."""
 
