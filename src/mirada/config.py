@@ -56,7 +56,8 @@ class Settings(BaseSettings):
     job_workers: int = Field(default=1, ge=1)
     job_heartbeat_timeout_s: int = Field(default=120, gt=0)
     max_archive_entries: int = Field(default=5000, gt=0)
-    max_archive_bytes: int = Field(default=1_000_000_000, gt=0)
+    max_archive_upload_bytes: int = Field(default=200_000_000, gt=0)  # a zip as sent
+    max_archive_bytes: int = Field(default=300_000_000, gt=0)  # a zip once unpacked
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

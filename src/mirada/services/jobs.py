@@ -9,8 +9,9 @@ from datetime import timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
+from mirada import runtime
 from mirada.db import Job, Project, User, db
 from mirada.db.base import utcnow
 from mirada.db.job import FAILED, FINISHED, QUEUED, RUNNING, SUCCEEDED
@@ -40,10 +41,23 @@ def create_job(*, project: Project, kind: str) -> Job:
 
 
 def active_job(*, project: Project, kind: str) -> Job | None:
-    """The queued or running job of ``kind`` on ``project``, if any."""
+    """The queued or running job of ``kind`` on ``project``, if any (dead ones reaped first)."""
+    reap_stalled_jobs(
+        heartbeat_timeout=timedelta(seconds=runtime.settings().job_heartbeat_timeout_s)
+    )
     return db.session.scalar(
         select(Job)
         .where(Job.project_id == project.id, Job.kind == kind, Job.state.in_((QUEUED, RUNNING)))
+        .order_by(Job.id.desc())
+        .limit(1)
+    )
+
+
+def latest_job(*, project: Project, kind: str) -> Job | None:
+    """The newest job of ``kind`` on ``project``, whatever its state."""
+    return db.session.scalar(
+        select(Job)
+        .where(Job.project_id == project.id, Job.kind == kind)
         .order_by(Job.id.desc())
         .limit(1)
     )
@@ -58,11 +72,21 @@ def get_job(*, user: User, job_id: int) -> Job:
 
 
 def reap_stalled_jobs(*, heartbeat_timeout: timedelta) -> int:
-    """Mark failed the running jobs whose worker stopped beating; returns how many."""
+    """Mark failed the jobs no worker is running any more; returns how many.
+
+    A running job is dead when its heartbeat is older than ``heartbeat_timeout``; a
+    queued one when no worker took it within that time (its process stopped first).
+    """
     now = utcnow()
+    stale = now - heartbeat_timeout
     result = db.session.execute(
         update(Job)
-        .where(Job.state == RUNNING, Job.heartbeat_at < now - heartbeat_timeout)
+        .where(
+            or_(
+                and_(Job.state == RUNNING, Job.heartbeat_at < stale),
+                and_(Job.state == QUEUED, Job.created_at < stale),
+            )
+        )
         .values(state=FAILED, error="worker_lost", finished_at=now)
     )
     db.session.commit()

@@ -234,6 +234,8 @@ def add_examples(
     classes = {cls.name.lower(): cls for cls in project.classes}
     seen = set(db.session.scalars(select(Example.sha256).where(Example.project_id == project.id)))
     outcomes: list[ExampleOutcome] = []
+    created: set[int] = set()
+    used: set[int] = set()
     for upload in uploads:
         filename = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:255]
         try:
@@ -243,6 +245,7 @@ def add_examples(
                     raise NotFound("class_not_found", _l("No such class."))
                 cls = add_class(project=project, name=upload.class_name)
                 classes[cls.name.lower()] = cls
+                created.add(cls.id)
             digest = hashlib.sha256(upload.data).hexdigest()
             if digest in seen:
                 raise Conflict("duplicate", _l("This photo is already in the project."))
@@ -257,10 +260,15 @@ def add_examples(
                 source="upload",
             )
             seen.add(digest)
+            used.add(cls.id)
             outcomes.append(ExampleOutcome(filename, example=example))
         except ServiceError as exc:
             db.session.rollback()
             outcomes.append(ExampleOutcome(filename, error=exc))
+    if created - used:  # classes made for files that were all refused: leave nothing behind
+        db.session.execute(delete(ProjectClass).where(ProjectClass.id.in_(created - used)))
+        db.session.commit()
+        db.session.expire(project, ["classes"])
     return outcomes
 
 
@@ -352,6 +360,49 @@ def get_example(*, project: Project, example_id: int) -> Example:
     if example is None:
         raise NotFound("example_not_found", _l("No such example."))
     return example
+
+
+def find_examples(*, project: Project, example_ids: Iterable[int]) -> dict[int, Example]:
+    """The project's examples among ``example_ids``, by id (deleted or foreign ones left out)."""
+    ids = sorted(set(example_ids))
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        select(Example).where(Example.project_id == project.id, Example.id.in_(ids))
+    )
+    return {row.id: row for row in rows}
+
+
+@dataclass(frozen=True)
+class ProjectSummary:
+    """A project with how many classes and examples it has."""
+
+    project: Project
+    class_count: int
+    example_count: int
+
+
+def project_summaries(*, user: User) -> list[ProjectSummary]:
+    """The user's projects, by name, with their counts (three queries whatever their number)."""
+    mine = select(Project.id).where(Project.user_id == user.id)
+    classes = dict(
+        db.session.execute(
+            select(ProjectClass.project_id, func.count(ProjectClass.id))
+            .where(ProjectClass.project_id.in_(mine))
+            .group_by(ProjectClass.project_id)
+        ).all()
+    )
+    examples = dict(
+        db.session.execute(
+            select(Example.project_id, func.count(Example.id))
+            .where(Example.project_id.in_(mine))
+            .group_by(Example.project_id)
+        ).all()
+    )
+    return [
+        ProjectSummary(project, classes.get(project.id, 0), examples.get(project.id, 0))
+        for project in list_projects(user=user)
+    ]
 
 
 def _selected(project: Project, example_ids: Iterable[int]) -> list[int]:

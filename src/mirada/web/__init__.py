@@ -18,6 +18,7 @@ from mirada.config import Settings
 from mirada.db import db
 from mirada.services import passwords
 from mirada.web import current_user as auth_state
+from mirada.web.body_limits import apply_body_limit
 from mirada.web.converters import IdConverter
 from mirada.web.errors import register_error_handlers
 from mirada.web.extensions import babel, csrf, migrate
@@ -65,6 +66,8 @@ def configure(app: Flask, settings: Settings) -> None:
         TESTING=settings.env == "testing",
     )
     app.session_interface = HttpsAwareSessionInterface()
+    # Before CSRFProtect's hook, which reads the body.
+    app.before_request(apply_body_limit)
     app.url_map.converters["id"] = IdConverter
     if settings.proxy_count:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -110,12 +113,14 @@ def register_blueprints(app: Flask) -> None:
     from mirada.web.auth.routes import bp as auth_bp
     from mirada.web.classify.routes import bp as classify_bp
     from mirada.web.main.routes import bp as main_bp
+    from mirada.web.projects.routes import bp as projects_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(classify_bp)
+    app.register_blueprint(projects_bp, url_prefix="/projects")
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -1,0 +1,814 @@
+"""The project pages: classes and examples, uploads, training, versions and their metrics."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_percent, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import FileStorage
+
+from mirada.db import Job, ModelVersion, Project, ProjectClass, User
+from mirada.db.job import FAILED, QUEUED, RUNNING, SUCCEEDED
+from mirada.runtime import blobs, settings
+from mirada.services import jobs, projects, versions
+from mirada.services.archives import SkippedEntry, read_archive
+from mirada.services.errors import NotFound, ServiceError
+from mirada.services.feedback import least_confident
+from mirada.services.projects import ExampleOutcome, LabelledUpload
+from mirada.services.training import (
+    describe_issue,
+    describe_job_error,
+    pending_embeddings,
+    request_embeddings,
+    start_training,
+    training_check,
+)
+from mirada.storage import BlobNotFound
+from mirada.vision.confusion_plot import confusion_matrix_png
+from mirada.vision.thumbnail import THUMBNAIL_MEDIA_TYPE
+from mirada.web.converters import valid_id
+from mirada.web.current_user import current_user, login_required
+from mirada.web.errors import render_error, wants_json
+from mirada.web.projects.forms import ClassForm, ProjectForm, SettingsForm, parse_threshold
+
+bp = Blueprint("projects", __name__)
+
+MAX_FILES_PER_REQUEST = 100
+MEDIA_KINDS = ("image", "thumbnail")
+ACCEPT_IMAGES = "image/jpeg,image/png,image/webp,image/gif,image/bmp"
+CARD_THUMBNAILS = 4
+MAX_MISTAKES_SHOWN = 60
+ACTIVE = (QUEUED, RUNNING)
+
+Page = str | Response | tuple[str, int] | tuple[Response, int]
+
+SKIP_MESSAGES = {
+    "not_in_class_folder": _l(
+        "Not inside a class folder: put each photo in a folder named after its class."
+    ),
+    "too_large": _l("The file is larger than the upload limit."),
+    "corrupt": _l("This entry of the archive is damaged and cannot be read."),
+}
+STAGES = {
+    "embedding": _l("Computing embeddings"),
+    "evaluating": _l("Evaluating on examples the model did not train on"),
+    "training": _l("Training the final model"),
+}
+
+
+def _user() -> User:
+    user = current_user()
+    assert user is not None  # guaranteed by login_required
+    return user
+
+
+def _project(project_id: int) -> Project:
+    return projects.get_project(user=_user(), project_id=project_id)
+
+
+def _class(project: Project, class_id: int) -> ProjectClass:
+    return projects.get_class(project=project, class_id=class_id)
+
+
+def _as_id(raw: str) -> int | None:
+    """``raw`` as a database id, or None (ASCII digits only: ``int`` takes others too)."""
+    raw = raw.strip()
+    return valid_id(int(raw)) if raw.isascii() and raw.isdigit() else None
+
+
+def _form_id(name: str) -> int | None:
+    """An id sent in a form field, or None."""
+    return _as_id(request.form.get(name, ""))
+
+
+def _reap() -> None:
+    jobs.reap_stalled_jobs(heartbeat_timeout=timedelta(seconds=settings().job_heartbeat_timeout_s))
+
+
+# Jobs as the page and its script see them
+
+
+def job_status(job: Job) -> str:
+    """One sentence on where the job is."""
+    if job.state == QUEUED:
+        return _("Waiting to start…")
+    if job.state == RUNNING:
+        stage = STAGES.get(job.stage)
+        percent = format_percent(job.progress, "#0%")
+        if stage is None:
+            return (
+                _("Starting…") if not job.progress else _("Running… %(percent)s", percent=percent)
+            )
+        return _("%(stage)s… %(percent)s", stage=stage, percent=percent)
+    if job.state == FAILED:
+        return describe_job_error(job)
+    if job.kind == "train" and "number" in (job.result or {}):
+        return _("Done: version %(number)d is ready.", number=job.result["number"])
+    return _("Done.")
+
+
+def job_json(project: Project, job: Job) -> dict[str, Any]:
+    """A job as the page's script (and later the API) sees it."""
+    result = job.result if isinstance(job.result, dict) else {}
+    number = result.get("number") if job.state == SUCCEEDED else None
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "state": job.state,
+        "progress": job.progress,
+        "stage": job.stage,
+        "status": job_status(job),
+        "error": (
+            {"code": job.error, "message": describe_job_error(job)} if job.state == FAILED else None
+        ),
+        "version": number,
+        "version_url": (
+            url_for(".version", project_id=project.id, number=number) if number else None
+        ),
+        "url": url_for(".job", project_id=project.id, job_id=job.id),
+    }
+
+
+# The list of projects
+
+
+def _index_page(form: ProjectForm | None = None, status: int = 200) -> tuple[str, int]:
+    page = render_template(
+        "projects/index.html",
+        summaries=projects.project_summaries(user=_user()),
+        form=form or ProjectForm(formdata=None),
+    )
+    return page, status
+
+
+@bp.get("")
+@login_required
+def index() -> Page:
+    return _index_page()
+
+
+@bp.post("")
+@login_required
+def create() -> Page:
+    form = ProjectForm()
+    if not form.validate():
+        if wants_json():
+            return render_error(422, _first_error(form), code="invalid")
+        return _index_page(form, 422)
+    try:
+        project = projects.create_project(
+            user=_user(), name=form.name.data or "", description=form.description.data or ""
+        )
+    except ServiceError as exc:
+        if wants_json():
+            raise
+        form.name.errors = [*form.name.errors, str(exc.message)]
+        return _index_page(form, _form_status(exc))
+    flash(
+        _("The project %(name)s has been created. Add its classes.", name=project.name), "success"
+    )
+    return redirect(url_for(".project", project_id=project.id))
+
+
+def _form_status(error: ServiceError) -> int:
+    """A refused form: 409 for a clash (a name in use), 404 for a missing object, else 422."""
+    return error.status if error.status in (404, 409) else 422
+
+
+def _first_error(form: Any) -> str:
+    for errors in form.errors.values():
+        if errors:
+            return str(errors[0])
+    return str(_("Check the form."))
+
+
+# The project page
+
+
+def _shown_job(project: Project) -> Job | None:
+    """The job named in ``?job=`` when it is this project's, else the newest training."""
+    job_id = valid_id(request.args.get("job", type=int))
+    if job_id is not None:
+        try:
+            job = jobs.get_job(user=_user(), job_id=job_id)
+        except NotFound:
+            job = None
+        if job is not None and job.project_id == project.id:
+            return job
+    return jobs.latest_job(project=project, kind="train")
+
+
+def _project_page(
+    project: Project,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    class_form: ClassForm | None = None,
+    settings_form: SettingsForm | None = None,
+) -> tuple[str, int]:
+    _reap()
+    counts = projects.class_counts(project=project)
+    classes = list(project.classes)
+    errors, warnings = training_check(project=project)
+    version_list = versions.list_versions(project=project)
+    page = render_template(
+        "projects/project.html",
+        project=project,
+        classes=classes,
+        counts=counts,
+        thumbnails={
+            cls.id: projects.list_examples(cls=cls, limit=CARD_THUMBNAILS)[0] for cls in classes
+        },
+        example_total=sum(counts.values()),
+        training_errors=[describe_issue(i.code, i.params) for i in errors],
+        training_warnings=[describe_issue(i.code, i.params) for i in warnings],
+        pending=pending_embeddings(project=project),
+        train_job=_shown_job(project),
+        embed_job=jobs.active_job(project=project, kind="embed"),
+        versions=version_list,
+        uncertain=least_confident(project=project),
+        error=error,
+        class_form=class_form or ClassForm(formdata=None, prefix="class"),
+        settings_form=settings_form
+        or SettingsForm(
+            formdata=None,
+            prefix="settings",
+            name=project.name,
+            description=project.description,
+            threshold=f"{project.threshold:g}",
+        ),
+        job_status=job_status,
+        accept=ACCEPT_IMAGES,
+    )
+    return page, status
+
+
+@bp.get("/<id:project_id>")
+@login_required
+def project(project_id: int) -> Page:
+    return _project_page(_project(project_id))
+
+
+@bp.post("/<id:project_id>/classes")
+@login_required
+def add_class(project_id: int) -> Page:
+    project = _project(project_id)
+    form = ClassForm(prefix="class")
+    if not form.validate():
+        if wants_json():
+            return render_error(422, _first_error(form), code="invalid")
+        return _project_page(project, status=422, class_form=form)
+    try:
+        cls = projects.add_class(project=project, name=form.name.data or "")
+    except ServiceError as exc:
+        if wants_json():
+            raise
+        form.name.errors = [*form.name.errors, str(exc.message)]
+        return _project_page(project, status=_form_status(exc), class_form=form)
+    flash(_("The class %(name)s has been added.", name=cls.name), "success")
+    return redirect(url_for(".project", project_id=project.id, _anchor="classes"))
+
+
+@bp.post("/<id:project_id>/settings")
+@login_required
+def update_settings(project_id: int) -> Page:
+    project = _project(project_id)
+    form = SettingsForm(prefix="settings")
+    if not form.validate():
+        if wants_json():
+            return render_error(422, _first_error(form), code="invalid")
+        return _project_page(project, status=422, settings_form=form)
+    threshold = parse_threshold(form.threshold.data)
+    assert threshold is not None  # checked by the form
+    try:
+        projects.update_project(
+            project=project,
+            name=form.name.data or "",
+            description=form.description.data or "",
+            threshold=threshold,
+        )
+    except ServiceError as exc:
+        if wants_json():
+            raise
+        field = form.threshold if exc.code.startswith("threshold") else form.name
+        if exc.code.startswith("description"):
+            field = form.description
+        field.errors = [*field.errors, str(exc.message)]
+        return _project_page(project, status=_form_status(exc), settings_form=form)
+    flash(_("The project settings have been saved."), "success")
+    return redirect(url_for(".project", project_id=project.id, _anchor="settings"))
+
+
+@bp.post("/<id:project_id>/delete")
+@login_required
+def delete(project_id: int) -> Response:
+    project = _project(project_id)
+    name = project.name
+    projects.delete_project(project=project, blobs=blobs())
+    flash(_("The project %(name)s has been deleted.", name=name), "success")
+    return redirect(url_for(".index"))
+
+
+# Uploads: photos for one class, or a zip with one folder per class
+
+
+def _files(name: str) -> list[FileStorage]:
+    return [f for f in request.files.getlist(name) if f and (f.filename or f.content_length)]
+
+
+def _outcome_json(project: Project, outcome: ExampleOutcome, name: str) -> dict[str, Any]:
+    if outcome.error is not None:
+        return {
+            "file": name,
+            "error": {"code": outcome.error.code, "message": str(outcome.error.message)},
+        }
+    example = outcome.example
+    assert example is not None
+    return {
+        "file": name,
+        "example": {
+            "id": example.id,
+            "class_id": example.class_id,
+            "thumbnail_url": url_for(
+                ".media", project_id=project.id, example_id=example.id, kind="thumbnail"
+            ),
+        },
+    }
+
+
+def _upload_answer(
+    project: Project,
+    outcomes: list[ExampleOutcome],
+    names: list[str],
+    *,
+    skipped: list[SkippedEntry] | None = None,
+    cls: ProjectClass | None = None,
+) -> Page:
+    """What became of each file, as a page or JSON; embeddings start in the background."""
+    job = request_embeddings(project=project)
+    added = [o for o in outcomes if o.example is not None]
+    refused = [(name, o.error) for name, o in zip(names, outcomes, strict=True) if o.error]
+    skipped_rows = [
+        (s.filename, SKIP_MESSAGES.get(s.code, SKIP_MESSAGES["corrupt"])) for s in skipped or []
+    ]
+    if added:
+        status = 200
+    elif refused:
+        status = refused[0][1].status  # type: ignore[union-attr]
+    else:
+        status = 400
+    if wants_json():
+        body = {
+            "added": len(added),
+            "results": [
+                _outcome_json(project, o, name) for name, o in zip(names, outcomes, strict=True)
+            ],
+            "skipped": [
+                {"file": name, "error": {"code": s.code, "message": str(message)}}
+                for s, (name, message) in zip(skipped or [], skipped_rows, strict=True)
+            ],
+            "job": job_json(project, job) if job is not None else None,
+        }
+        return jsonify(body), status
+    page = render_template(
+        "projects/upload.html",
+        project=project,
+        cls=cls,
+        added=len(added),
+        refused=[(name, str(error.message)) for name, error in refused if error is not None],
+        skipped=[(name, str(message)) for name, message in skipped_rows],
+        job=job,
+    )
+    return page, status
+
+
+@bp.post("/<id:project_id>/examples")
+@login_required
+def upload(project_id: int) -> Page:
+    project = _project(project_id)
+    raw = request.form.get("class_id", "").strip()
+    if not raw:
+        raise ServiceError("class_required", _l("Choose the class of the photos."))
+    class_id = _form_id("class_id")
+    if class_id is None:
+        raise NotFound("class_not_found", _l("No such class."))
+    cls = _class(project, class_id)
+    files = _files("photos")
+    if not files:
+        raise ServiceError("no_files", _l("Choose at least one photo."))
+    if len(files) > MAX_FILES_PER_REQUEST:
+        raise ServiceError(
+            "too_many_files",
+            _l("Send at most %(n)d photos at a time.", n=MAX_FILES_PER_REQUEST),
+        )
+    uploads = [LabelledUpload(cls.name, f.filename or "", f.read()) for f in files]
+    outcomes = projects.add_examples(
+        project=project, uploads=uploads, settings=settings(), blobs=blobs()
+    )
+    return _upload_answer(project, outcomes, [o.filename for o in outcomes], cls=cls)
+
+
+@bp.post("/<id:project_id>/import")
+@login_required
+def import_archive(project_id: int) -> Page:
+    project = _project(project_id)
+    archive = request.files.get("archive")
+    if archive is None or not (archive.filename or archive.content_length):
+        raise ServiceError("no_archive", _l("Choose a zip file."))
+    limits = settings()
+    entries, skipped = read_archive(
+        archive.read(),
+        max_entries=limits.max_archive_entries,
+        max_total_bytes=limits.max_archive_bytes,
+        max_file_bytes=limits.max_upload_bytes,
+    )
+    if not entries and not skipped:
+        raise ServiceError("archive_empty", _l("The archive holds no photos."))
+    outcomes = projects.add_examples(
+        project=project,
+        uploads=[LabelledUpload(e.class_name, e.filename, e.data) for e in entries],
+        settings=limits,
+        blobs=blobs(),
+        create_classes=True,
+    )
+    names = [f"{e.class_name}/{o.filename}" for e, o in zip(entries, outcomes, strict=True)]
+    return _upload_answer(project, outcomes, names, skipped=skipped)
+
+
+# Training and its jobs
+
+
+@bp.post("/<id:project_id>/train")
+@login_required
+def train(project_id: int) -> Page:
+    project = _project(project_id)
+    try:
+        job = start_training(project=project)
+    except ServiceError as exc:
+        if wants_json():
+            raise
+        return _project_page(project, status=exc.status, error=str(exc.message))
+    if wants_json():
+        return jsonify({"job": job_json(project, job)}), 202
+    return redirect(url_for(".project", project_id=project.id, job=job.id, _anchor="training"))
+
+
+@bp.get("/<id:project_id>/jobs/<id:job_id>")
+@login_required
+def job(project_id: int, job_id: int) -> Response:
+    project = _project(project_id)
+    _reap()
+    found = jobs.get_job(user=_user(), job_id=job_id)
+    if found.project_id != project.id:
+        raise NotFound("job_not_found", _l("No such job."))
+    response = jsonify({"job": job_json(project, found)})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# A class and its examples
+
+
+def _class_page(
+    project: Project,
+    cls: ProjectClass,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    rename_form: ClassForm | None = None,
+) -> tuple[str, int]:
+    after = valid_id(request.args.get("after", type=int))
+    examples, next_after = projects.list_examples(cls=cls, after=after)
+    page = render_template(
+        "projects/class.html",
+        project=project,
+        cls=cls,
+        count=projects.class_counts(project=project).get(cls.id, 0),
+        examples=examples,
+        after=after,
+        next_after=next_after,
+        others=[other for other in project.classes if other.id != cls.id],
+        rename_form=rename_form or ClassForm(formdata=None, prefix="rename", name=cls.name),
+        error=error,
+        accept=ACCEPT_IMAGES,
+    )
+    return page, status
+
+
+@bp.get("/<id:project_id>/classes/<id:class_id>")
+@login_required
+def class_page(project_id: int, class_id: int) -> Page:
+    project = _project(project_id)
+    return _class_page(project, _class(project, class_id))
+
+
+@bp.post("/<id:project_id>/classes/<id:class_id>/rename")
+@login_required
+def rename_class(project_id: int, class_id: int) -> Page:
+    project = _project(project_id)
+    cls = _class(project, class_id)
+    form = ClassForm(prefix="rename")
+    if not form.validate():
+        if wants_json():
+            return render_error(422, _first_error(form), code="invalid")
+        return _class_page(project, cls, status=422, rename_form=form)
+    try:
+        projects.rename_class(cls=cls, name=form.name.data or "")
+    except ServiceError as exc:
+        if wants_json():
+            raise
+        form.name.errors = [*form.name.errors, str(exc.message)]
+        return _class_page(project, cls, status=_form_status(exc), rename_form=form)
+    flash(_("The class is now called %(name)s.", name=cls.name), "success")
+    return redirect(url_for(".class_page", project_id=project.id, class_id=cls.id))
+
+
+@bp.post("/<id:project_id>/classes/<id:class_id>/delete")
+@login_required
+def delete_class(project_id: int, class_id: int) -> Response:
+    project = _project(project_id)
+    cls = _class(project, class_id)
+    name = cls.name
+    projects.delete_class(cls=cls, blobs=blobs())
+    flash(_("The class %(name)s and its examples have been deleted.", name=name), "success")
+    return redirect(url_for(".project", project_id=project.id, _anchor="classes"))
+
+
+@bp.post("/<id:project_id>/classes/<id:class_id>/merge")
+@login_required
+def merge_class(project_id: int, class_id: int) -> Page:
+    project = _project(project_id)
+    source = _class(project, class_id)
+    target_id = _form_id("target_id")
+    if target_id is None:
+        raise ServiceError("target_required", _l("Choose the class to merge into."))
+    target = _class(project, target_id)
+    if target.id == source.id:
+        return _class_page(
+            project, source, status=400, error=str(_("Choose another class to merge into."))
+        )
+    source_name = source.name
+    moved = projects.merge_classes(source=source, target=target)
+    flash(
+        ngettext(
+            "%(num)d example of %(source)s moved into %(target)s.",
+            "%(num)d examples of %(source)s moved into %(target)s.",
+            moved,
+            source=source_name,
+            target=target.name,
+        ),
+        "success",
+    )
+    return redirect(url_for(".class_page", project_id=project.id, class_id=target.id))
+
+
+@bp.post("/<id:project_id>/classes/<id:class_id>/examples")
+@login_required
+def change_examples(project_id: int, class_id: int) -> Page:
+    """Move the ticked examples to another class, or delete them (two buttons, one form)."""
+    project = _project(project_id)
+    cls = _class(project, class_id)
+    action = request.form.get("action", "")
+    if action not in ("move", "delete"):
+        raise ServiceError("action_invalid", _l("Choose what to do with the selected photos."))
+    raw_ids = request.form.getlist("example_ids")
+    ids = [_as_id(raw) for raw in raw_ids]
+    if not ids:
+        return _class_page(project, cls, status=400, error=str(_("Select at least one photo.")))
+    if None in ids:
+        raise NotFound("example_not_found", _l("No such example."))
+    chosen = [i for i in ids if i is not None]
+    back = url_for(".class_page", project_id=project.id, class_id=cls.id)
+    if action == "delete":
+        count = projects.delete_examples(project=project, example_ids=chosen, blobs=blobs())
+        flash(
+            ngettext("%(num)d photo deleted.", "%(num)d photos deleted.", count),
+            "success",
+        )
+        return redirect(back)
+    target_id = _form_id("target_id")
+    if target_id is None:
+        return _class_page(
+            project, cls, status=400, error=str(_("Choose the class to move the photos to."))
+        )
+    target = _class(project, target_id)
+    count = projects.move_examples(project=project, example_ids=chosen, target=target)
+    flash(
+        ngettext(
+            "%(num)d photo moved to %(name)s.",
+            "%(num)d photos moved to %(name)s.",
+            count,
+            name=target.name,
+        ),
+        "success",
+    )
+    return redirect(back)
+
+
+@bp.get("/<id:project_id>/examples/<id:example_id>/<kind>")
+@login_required
+def media(project_id: int, example_id: int, kind: str) -> Response:
+    if kind not in MEDIA_KINDS:
+        abort(404)
+    example = projects.get_example(project=_project(project_id), example_id=example_id)
+    key, content_type = (
+        (example.image_key, example.content_type)
+        if kind == "image"
+        else (example.thumbnail_key, THUMBNAIL_MEDIA_TYPE)
+    )
+    try:
+        data = blobs().get(key)
+    except BlobNotFound:
+        abort(404)
+    response = Response(data, content_type=content_type)
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+# Versions
+
+
+def _version(project: Project, number: int) -> ModelVersion:
+    return versions.get_version(project=project, number=number)
+
+
+def _class_metrics(version: ModelVersion) -> dict[str, dict[str, Any]]:
+    return {row["name"]: row for row in (version.metrics or {}).get("classes", [])}
+
+
+def _mistakes(metrics: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    """Each misclassified example's id with its mistake (true and predicted class, confidence).
+
+    The ids are a list parallel to ``mistakes`` (``mistake_example_ids``); older versions
+    kept them inside each mistake (``example_id``).
+    """
+    mistakes = [m for m in metrics.get("mistakes", []) if isinstance(m, dict)]
+    ids = metrics.get("mistake_example_ids")
+    if isinstance(ids, list) and len(ids) == len(mistakes):
+        return [(int(i), m) for i, m in zip(ids, mistakes, strict=True)]
+    return [(int(m.get("example_id", 0)), m) for m in mistakes]
+
+
+def _method_text(metrics: dict[str, Any]) -> str:
+    evaluated = metrics.get("evaluated_count", 0)
+    if metrics.get("method") == "holdout":
+        return ngettext(
+            "Hold-out: %(num)d example was set aside and never trained on, then scored.",
+            "Hold-out: %(num)d examples were set aside and never trained on, then scored.",
+            evaluated,
+        )
+    return ngettext(
+        "%(folds)d-fold cross-validation: %(num)d example was scored by a model that did not "
+        "train on it.",
+        "%(folds)d-fold cross-validation: each of the %(num)d examples was scored by a model "
+        "that did not train on it.",
+        evaluated,
+        folds=metrics.get("folds", 0),
+    )
+
+
+@bp.get("/<id:project_id>/versions/<id:number>")
+@login_required
+def version(project_id: int, number: int) -> Page:
+    project = _project(project_id)
+    found = _version(project, number)
+    metrics = found.metrics or {}
+    mistakes = _mistakes(metrics)
+    examples = projects.find_examples(project=project, example_ids=[i for i, _m in mistakes])
+    names = found.class_names
+    shown = [
+        {
+            "example": examples[example_id],
+            "true": names[m["true"]],
+            "predicted": names[m["predicted"]],
+            "confidence": m["confidence"],
+        }
+        for example_id, m in mistakes
+        if example_id in examples
+        and 0 <= m.get("true", -1) < len(names)
+        and 0 <= m.get("predicted", -1) < len(names)
+    ][:MAX_MISTAKES_SHOWN]
+    return render_template(
+        "projects/version.html",
+        project=project,
+        version=found,
+        metrics=metrics,
+        method_text=_method_text(metrics),
+        class_metrics=_class_metrics(found),
+        warnings=[describe_issue(w.get("code", ""), w.get("params", {})) for w in found.warnings],
+        mistakes=shown,
+        mistake_count=len(mistakes),
+        serving=project.serving_version_id == found.id,
+    )
+
+
+@bp.get("/<id:project_id>/versions/<id:number>/confusion.png")
+@login_required
+def confusion(project_id: int, number: int) -> Response:
+    found = _version(_project(project_id), number)
+    matrix = (found.metrics or {}).get("confusion")
+    if not matrix:
+        abort(404)
+    png = confusion_matrix_png(
+        matrix,
+        found.class_names,
+        true_label=_("True class"),
+        predicted_label=_("Predicted class"),
+    )
+    response = Response(png, content_type="image/png")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@bp.post("/<id:project_id>/versions/<id:number>/serve")
+@login_required
+def serve(project_id: int, number: int) -> Response:
+    project = _project(project_id)
+    found = _version(project, number)
+    versions.serve_version(project=project, version=found)
+    flash(_("Version %(number)d now classifies new photos.", number=found.number), "success")
+    return redirect(url_for(".project", project_id=project.id, _anchor="versions"))
+
+
+@bp.post("/<id:project_id>/versions/<id:number>/delete")
+@login_required
+def delete_version(project_id: int, number: int) -> Page:
+    project = _project(project_id)
+    found = _version(project, number)
+    try:
+        versions.delete_version(project=project, version=found, blobs=blobs())
+    except ServiceError as exc:
+        if wants_json():
+            return render_error(409, str(exc.message), code=exc.code)
+        return _project_page(project, status=409, error=str(exc.message))
+    flash(_("Version %(number)d has been deleted.", number=number), "success")
+    return redirect(url_for(".project", project_id=project.id, _anchor="versions"))
+
+
+def download_name(project: Project, number: int) -> str:
+    """A file name safe everywhere: the project's name in plain letters, and the version."""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", project.name).strip("-_")[:60] or "project"
+    return f"{stem}-v{number}.zip"
+
+
+@bp.get("/<id:project_id>/versions/<id:number>/export")
+@login_required
+def export(project_id: int, number: int) -> Page:
+    project = _project(project_id)
+    found = _version(project, number)
+    try:
+        bundle = versions.export_version(
+            project=project,
+            version=found,
+            backbone_path=settings().resolved_model_path,
+            blobs=blobs(),
+        )
+    except (OSError, BlobNotFound):
+        return render_error(
+            503,
+            str(_l("The model files are not available right now. Try again later.")),
+            code="model_unavailable",
+        )
+    response = Response(bundle, content_type="application/zip")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{download_name(project, found.number)}"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/<id:project_id>/compare")
+@login_required
+def compare(project_id: int) -> Page:
+    project = _project(project_id)
+    a = valid_id(request.args.get("a", type=int))
+    b = valid_id(request.args.get("b", type=int))
+    if a is None or b is None:
+        raise ServiceError("versions_required", _l("Choose two versions to compare."))
+    left, right = _version(project, a), _version(project, b)
+    names = list(dict.fromkeys([*left.class_names, *right.class_names]))
+    return render_template(
+        "projects/compare.html",
+        project=project,
+        left=left,
+        right=right,
+        names=names,
+        left_classes=_class_metrics(left),
+        right_classes=_class_metrics(right),
+    )
