@@ -7,6 +7,7 @@ from flask.cli import FlaskGroup
 
 from mirada.cli.classify import classify
 from mirada.cli.model import model
+from mirada.cli.projects import projects
 from mirada.cli.serve import serve
 from mirada.cli.translate import translate
 from mirada.cli.users import users
@@ -25,6 +26,7 @@ def main() -> None:
 
 main.add_command(classify)
 main.add_command(model)
+main.add_command(projects)
 main.add_command(serve)
 main.add_command(translate)
 main.add_command(users)

@@ -1,7 +1,13 @@
-"""``mirada classify``: classify image files from the command line, no server, no database."""
+"""``mirada classify``: classify image files from the command line, no server, no database.
+
+With ``--project`` the classes are those of one of a user's projects: its serving
+version's head over the backbone's embeddings, read through the app (database and blob
+store); without it nothing but the ONNX model is needed.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from collections.abc import Iterable, Iterator
@@ -22,14 +28,59 @@ BATCH_SIZE = 16
 
 
 def load_classifier(settings: Settings) -> Classifier:
-    """The classifier the command uses: ImageNet's 1000 classes.
-
-    This is the one place a ``--project`` option would swap in a project's classifier.
-    """
+    """The classifier the command uses without ``--project``: ImageNet's 1000 classes."""
     return ImageNetClassifier(
         Backbone(settings.resolved_model_path, threads=settings.inference_threads),
         batch_size=BATCH_SIZE,
     )
+
+
+def load_project_classifier(name: str, *, email: str | None) -> tuple[Settings, Classifier]:
+    """The app's settings and the serving version of the user's project ``name``.
+
+    Loads the app (the ``mirada`` command's, or one from the environment), finds the
+    project as ``mirada projects`` does, and reads the head from the blob store. A
+    missing user, project or trained version is a ClickException.
+    """
+    from flask.cli import ScriptInfo
+
+    from mirada import runtime
+    from mirada.cli.projects import resolve_project, resolve_user
+    from mirada.services.heads import load_head
+    from mirada.vision.custom import HeadClassifier
+
+    info = click.get_current_context().find_object(ScriptInfo)
+    if info is not None:
+        app = info.load_app()
+    else:
+        from mirada.web import create_app
+
+        app = create_app()
+    with app.app_context():
+        settings = runtime.settings()
+        project = resolve_project(resolve_user(email), name)
+        version = project.serving_version
+        if version is None:
+            raise click.ClickException(
+                f"The project {project.name} has no trained version yet. "
+                "Train it with `mirada projects train`."
+            )
+        head = load_head(version=version, blobs=runtime.blobs())
+        number, trained_on = version.number, version.backbone_version
+    backbone = Backbone(settings.resolved_model_path, threads=settings.inference_threads)
+    if _fingerprint(settings.resolved_model_path) != trained_on:
+        click.echo(
+            f"Warning: version {number} was trained with another backbone "
+            f"({trained_on}); its results with {settings.resolved_model_path} may be wrong.",
+            err=True,
+        )
+    return settings, HeadClassifier(backbone, head)
+
+
+def _fingerprint(path: Path) -> str:
+    """The short digest the inference adapter records as the backbone's version."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()[:12]
 
 
 @click.command()
@@ -43,15 +94,35 @@ def load_classifier(settings: Settings) -> Classifier:
     help="How many classes to show per image.",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per image and line.")
-def classify(paths: tuple[Path, ...], k: int, as_json: bool) -> None:
+@click.option(
+    "--project",
+    metavar="NAME",
+    help="Use the classes of this project (its serving version) instead of ImageNet's.",
+)
+@click.option(
+    "--user",
+    "email",
+    metavar="EMAIL",
+    help="The project's owner (with --project; may be left out while there is one user).",
+)
+def classify(
+    paths: tuple[Path, ...], k: int, as_json: bool, project: str | None, email: str | None
+) -> None:
     """Classify IMAGE_OR_FOLDER... (folders are walked recursively, hidden files skipped).
 
-    Exits with status 1 when any file was refused.
+    With --project, a prediction's index is the class's position in the version's class
+    list, and --top-k is capped at the number of classes. Exits with status 1 when any
+    file was refused.
     """
-    settings = Settings()
+    if email is not None and project is None:
+        raise click.UsageError("--user goes with --project.")
     files = list(image_files(paths))
     try:
-        classifier = load_classifier(settings)
+        if project is None:
+            settings = Settings()
+            classifier = load_classifier(settings)
+        else:
+            settings, classifier = load_project_classifier(project, email=email)
     except ModelNotFound as error:
         raise click.ClickException(str(error)) from None
     prepare = partial(

@@ -1,0 +1,501 @@
+"""``mirada projects``: create, fill and train projects from a shell, no server needed.
+
+Every command runs in the app context and goes through the services, as the web pages
+do. ``--user`` names the owner; it may be left out while exactly one account exists.
+Training runs in this process (the command waits for it): the embedded mode's job
+threads live in the web server, and this one-shot process has no other worker to hand
+the job to. The training services (scikit-learn) load only when ``train`` runs, so
+that the rest of the ``mirada`` command starts quickly.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from mirada import runtime
+from mirada.config import Settings
+from mirada.db import Job, ModelVersion, Project, User, db
+from mirada.db.job import FINISHED, SUCCEEDED
+from mirada.services import accounts, jobs
+from mirada.services import projects as project_service
+from mirada.services.archives import read_archive
+from mirada.services.errors import ServiceError
+
+IMPORT_CHUNK = 32  # files read and stored at a time: bounds the memory an import needs
+MAX_USERS_LISTED = 10
+POLL_S = 0.25
+PROGRESS_STEPS = 1000
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def user_option(command: F) -> F:
+    """The ``--user EMAIL`` option every project command takes."""
+    return click.option(
+        "--user",
+        "email",
+        metavar="EMAIL",
+        help="The owner of the project (may be left out while there is exactly one user).",
+    )(command)
+
+
+def resolve_user(email: str | None) -> User:
+    """The user ``--user`` names, or the only user; a ClickException otherwise."""
+    if email is not None:
+        user = accounts.find_by_email(email)
+        if user is None:
+            raise click.ClickException(f"There is no user with the email address {email}.")
+        return user
+    users = list(db.session.scalars(select(User).order_by(User.email).limit(MAX_USERS_LISTED)))
+    if len(users) == 1:
+        return users[0]
+    if not users:
+        raise click.ClickException(
+            "There are no users yet. Create one with `mirada users create EMAIL`."
+        )
+    count = accounts.count_users()
+    listed = ", ".join(user.email for user in users) + (", ..." if count > len(users) else "")
+    raise click.ClickException(
+        f"There are {count} users: say whose project this is with --user EMAIL ({listed})."
+    )
+
+
+def resolve_project(user: User, name: str) -> Project:
+    """The user's project called ``name`` (any case); a ClickException when there is none."""
+    try:
+        return project_service.find_project(user=user, name=name)
+    except ServiceError:
+        raise click.ClickException(
+            f'{user.email} has no project called "{name}". '
+            "See `mirada projects list`, or create it with `mirada projects create`."
+        ) from None
+
+
+def _refusal(exc: ServiceError) -> click.ClickException:
+    return click.ClickException(str(exc.message))
+
+
+@click.group()
+def projects() -> None:
+    """Projects: your own classes, trained on the frozen backbone."""
+
+
+# create, list
+
+
+@projects.command("create")
+@click.argument("name")
+@click.option("--description", default="", help="What the project is for.")
+@user_option
+@with_appcontext
+def create(name: str, description: str, email: str | None) -> None:
+    """Create an empty project called NAME."""
+    user = resolve_user(email)
+    try:
+        project = project_service.create_project(user=user, name=name, description=description)
+    except ServiceError as exc:
+        raise _refusal(exc) from None
+    click.echo(f"Created project {project.name} (id {project.id}) for {user.email}.")
+
+
+@projects.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per project and line.")
+@user_option
+@with_appcontext
+def list_projects(as_json: bool, email: str | None) -> None:
+    """List the projects by name.
+
+    Columns, tab separated: name, classes, examples, the serving version (v1, v2, ...; "-"
+    when none is trained) and its accuracy on examples it did not train on.
+    """
+    user = resolve_user(email)
+    for project in project_service.list_projects(user=user):
+        counts = project_service.class_counts(project=project)
+        version = project.serving_version
+        accuracy = version.metrics.get("accuracy") if version is not None else None
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "id": project.id,
+                        "name": project.name,
+                        "description": project.description,
+                        "classes": len(counts),
+                        "examples": sum(counts.values()),
+                        "serving_version": version.number if version is not None else None,
+                        "accuracy": accuracy,
+                    }
+                )
+            )
+        else:
+            cells = [
+                project.name,
+                str(len(counts)),
+                str(sum(counts.values())),
+                f"v{version.number}" if version is not None else "-",
+                f"{accuracy:.3f}" if accuracy is not None else "-",
+            ]
+            click.echo("\t".join(cells))
+
+
+# import
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A file to import: how the summary names it, its class, and how to read its bytes."""
+
+    name: str
+    class_name: str
+    read: Callable[[], bytes]
+
+
+@dataclass
+class _Tally:
+    """What an import did so far; ``refused`` pairs a file's name with the reason."""
+
+    added: int = 0
+    duplicates: int = 0
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+SKIP_REASONS = {
+    "not_in_class_folder": "Not inside a class folder: put images in SOURCE/CLASS/.",
+    "too_large": "The file is larger than the upload limit.",
+    "corrupt": "The archive entry is damaged and cannot be read.",
+}
+
+
+def _read_file(path: Path, limit: int) -> Callable[[], bytes]:
+    def read() -> bytes:
+        with path.open("rb") as handle:
+            return handle.read(limit + 1)  # enough for the intake to tell it is too large
+
+    return read
+
+
+def _folder_sources(
+    folder: Path, settings: Settings
+) -> tuple[list[_Source], list[tuple[str, str]]]:
+    """The files of ``folder/CLASS/``, sorted, hidden ones skipped; misplaced ones refused."""
+    sources: list[_Source] = []
+    refused: list[tuple[str, str]] = []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+            continue
+        if len(relative.parts) != 2:
+            refused.append((relative.as_posix(), SKIP_REASONS["not_in_class_folder"]))
+            continue
+        read = _read_file(path, settings.max_upload_bytes)
+        sources.append(_Source(relative.as_posix(), relative.parts[0], read))
+    return sources, refused
+
+
+def _archive_sources(
+    archive: Path, settings: Settings
+) -> tuple[list[_Source], list[tuple[str, str]]]:
+    """The images of a zip laid out as ``CLASS/FILE``; a ClickException when it is refused."""
+    if archive.stat().st_size > settings.max_archive_bytes:
+        raise click.ClickException(
+            f"The archive is larger than the limit of {settings.max_archive_bytes // 1_000_000} MB."
+        )
+    try:
+        entries, skipped = read_archive(
+            archive.read_bytes(),
+            max_entries=settings.max_archive_entries,
+            max_total_bytes=settings.max_archive_bytes,
+            max_file_bytes=settings.max_upload_bytes,
+        )
+    except ServiceError as exc:
+        raise _refusal(exc) from None
+    sources = [
+        _Source(f"{entry.class_name}/{entry.filename}", entry.class_name, _constant(entry.data))
+        for entry in entries
+    ]
+    refused = [(entry.filename, SKIP_REASONS.get(entry.code, entry.code)) for entry in skipped]
+    return sources, refused
+
+
+def _constant(data: bytes) -> Callable[[], bytes]:
+    return lambda: data
+
+
+def _add_chunk(
+    project: Project, chunk: Sequence[_Source], settings: Settings, tally: _Tally
+) -> None:
+    uploads: list[project_service.LabelledUpload] = []
+    names: list[str] = []
+    for source in chunk:
+        try:
+            data = source.read()
+        except OSError as exc:
+            tally.refused.append((source.name, f"The file cannot be read: {exc.strerror or exc}."))
+            continue
+        uploads.append(project_service.LabelledUpload(source.class_name, source.name, data))
+        names.append(source.name)
+    outcomes = project_service.add_examples(
+        project=project,
+        uploads=uploads,
+        settings=settings,
+        blobs=runtime.blobs(),
+        create_classes=True,
+    )
+    for name, outcome in zip(names, outcomes, strict=True):
+        if outcome.example is not None:
+            tally.added += 1
+        elif outcome.error is not None and outcome.error.code == "duplicate":
+            tally.duplicates += 1
+        else:
+            message = outcome.error.message if outcome.error is not None else "refused"
+            tally.refused.append((name, str(message)))
+
+
+@projects.command("import")
+@click.argument("name")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@user_option
+@with_appcontext
+def import_examples(name: str, source: Path, email: str | None) -> None:
+    """Add the images under SOURCE to project NAME as labelled examples.
+
+    SOURCE is a folder with one sub-folder per class (SOURCE/CLASS/IMAGE), or a .zip
+    file laid out the same way (optionally inside one top folder). Missing classes are
+    created; hidden files are skipped; a file the project already holds counts as a
+    duplicate; a refused file is reported by name with the reason and does not stop
+    the others. Embeddings are computed by `mirada projects train`.
+
+    Exit status: 0 when at least one file was added, or when nothing was refused (all
+    duplicates); 1 when files were refused and none added, or SOURCE holds no file.
+    """
+    user = resolve_user(email)
+    project = resolve_project(user, name)
+    settings = runtime.settings()
+    if source.is_dir():
+        sources, refused = _folder_sources(source, settings)
+    else:
+        sources, refused = _archive_sources(source, settings)
+    if not sources and not refused:
+        raise click.ClickException(f"{source} holds no files to import.")
+    classes_before = len(project.classes)
+    tally = _Tally()
+    tally.refused.extend(refused)
+    with click.progressbar(
+        length=len(sources), label="Importing", file=sys.stderr, hidden=not sources
+    ) as bar:
+        for start in range(0, len(sources), IMPORT_CHUNK):
+            chunk = sources[start : start + IMPORT_CHUNK]
+            _add_chunk(project, chunk, settings, tally)
+            bar.update(len(chunk))
+    db.session.refresh(project)
+    new_classes = len(project.classes) - classes_before
+    click.echo(
+        f"Added {tally.added} examples to {project.name} ({new_classes} new classes); "
+        f"{tally.duplicates} duplicates skipped; {len(tally.refused)} refused"
+        + (":" if tally.refused else ".")
+    )
+    for filename, reason in sorted(tally.refused):
+        click.echo(f"  {filename}: {reason}")
+    if tally.added == 0 and tally.refused:
+        sys.exit(1)
+
+
+# train
+
+
+class _HeldJobs:
+    """A job queue that only notes the job ids it is given: this process runs them itself."""
+
+    def __init__(self) -> None:
+        self.job_ids: list[int] = []
+
+    def start(self, app: object) -> None:
+        """Nothing to bind to."""
+
+    def enqueue(self, job_id: int) -> None:
+        """Note the job; the command runs it."""
+        self.job_ids.append(job_id)
+
+
+@contextmanager
+def _jobs_held_back() -> Iterator[_HeldJobs]:
+    """Swap the app's job queue for one that runs nothing, so jobs run here, in the open."""
+    extensions = current_app.extensions
+    previous = extensions["mirada.jobs"]
+    held = _HeldJobs()
+    extensions["mirada.jobs"] = held
+    try:
+        yield held
+    finally:
+        extensions["mirada.jobs"] = previous
+
+
+def _job_state(job_id: int) -> tuple[str, float, str]:
+    row = db.session.execute(
+        select(Job.state, Job.progress, Job.stage).where(Job.id == job_id)
+    ).one()
+    db.session.commit()  # end the read: the job's writer must not wait for this reader
+    return row.state, row.progress, row.stage
+
+
+def _run_here(job_id: int, *, show_progress: bool) -> None:
+    """Run the job in this process; with ``show_progress`` a bar on stderr follows it."""
+    if not show_progress:
+        jobs.run_job(job_id)
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    done = threading.Event()
+    with click.progressbar(length=PROGRESS_STEPS, label="Training", file=sys.stderr) as bar:
+
+        def follow() -> None:
+            with app.app_context():
+                while not done.wait(POLL_S):
+                    _state, progress, stage = _job_state(job_id)
+                    bar.label = f"Training ({stage})" if stage else "Training"
+                    bar.update(max(0, int(progress * PROGRESS_STEPS) - bar.pos))
+                db.session.remove()
+
+        follower = threading.Thread(target=follow, name="mirada-progress", daemon=True)
+        follower.start()
+        try:
+            jobs.run_job(job_id)
+        finally:
+            done.set()
+            follower.join()
+        bar.update(PROGRESS_STEPS - bar.pos)
+
+
+def _wait_for_other_worker(job_id: int, settings: Settings) -> None:
+    """Wait for a job another process runs; a worker that stops beating fails it."""
+    click.echo(f"Job {job_id} is already running elsewhere; waiting for it.", err=True)
+    timeout = timedelta(seconds=settings.job_heartbeat_timeout_s)
+    while True:
+        jobs.reap_stalled_jobs(heartbeat_timeout=timeout)
+        state, _progress, _stage = _job_state(job_id)
+        if state in FINISHED:
+            return
+        time.sleep(POLL_S * 2)
+
+
+def _version_json(project: Project, job: Job, version: ModelVersion) -> dict[str, Any]:
+    from mirada.services import training
+
+    return {
+        "project": project.name,
+        "job": job.id,
+        "version": version.number,
+        "serving": project.serving_version_id == version.id,
+        "examples": version.example_count,
+        "class_names": version.class_names,
+        "class_counts": version.class_counts,
+        "metrics": version.metrics,
+        "warnings": [
+            {**warning, "message": training.describe_issue(warning["code"], warning["params"])}
+            for warning in version.warnings
+        ],
+    }
+
+
+def _method(metrics: dict[str, Any]) -> str:
+    evaluated = metrics.get("evaluated_count", 0)
+    if metrics.get("method") == "holdout":
+        return f"hold-out evaluation on {evaluated} examples"
+    return f"{metrics.get('folds', 0)}-fold cross-validation on {evaluated} examples"
+
+
+def _scores(metrics: dict[str, Any]) -> str:
+    return f"accuracy {metrics['accuracy']:.3f}, macro F1 {metrics['macro_f1']:.3f}"
+
+
+def _report(project: Project, job: Job, version: ModelVersion) -> list[str]:
+    from mirada.services import training
+
+    metrics = version.metrics
+    lines = [
+        f"Trained version {version.number} of {project.name} on {version.example_count} "
+        f"examples (job {job.id}).",
+        f"{_method(metrics).capitalize()}: {_scores(metrics)}",
+    ]
+    width = max([len("class"), *(len(c["name"]) for c in metrics.get("classes", []))])
+    lines.append(f"{'class':<{width}}  precision  recall  f1     support")
+    for row in metrics.get("classes", []):
+        lines.append(
+            f"{row['name']:<{width}}  {row['precision']:<9.3f}  {row['recall']:<6.3f}  "
+            f"{row['f1']:<5.3f}  {row['support']}"
+        )
+    if project.serving_version_id == version.id:
+        lines.append(f"Version {version.number} serves the project.")
+    elif project.serving_version is not None:
+        lines.append(
+            f"Version {project.serving_version.number} still serves the project; "
+            f"choose version {version.number} on the project's page to serve it."
+        )
+    if version.warnings:
+        lines.append("Warnings:")
+        lines += ["  " + training.describe_issue(w["code"], w["params"]) for w in version.warnings]
+    return lines
+
+
+@projects.command("train")
+@click.argument("name")
+@click.option("--wait", is_flag=True, help="Show the progress on stderr, then the full evaluation.")
+@click.option("--json", "as_json", is_flag=True, help="Print the new version as one JSON object.")
+@user_option
+@with_appcontext
+def train(name: str, wait: bool, as_json: bool, email: str | None) -> None:
+    """Train a new version of project NAME, here and now.
+
+    The job embeds the examples that lack an embedding, evaluates, and fits the head.
+    It runs in this process whether or not --wait is given, so no `mirada serve`
+    is needed (the command returns when the version is saved). Without --wait it prints
+    one line: the version number and its accuracy; with --wait it shows the progress and
+    then the evaluation (method, accuracy, macro F1, per-class precision, recall and F1).
+    --json prints the version and its metrics as JSON instead. Exits with status 1 when
+    the rules block training or the job fails, saying why.
+    """
+    from mirada.services import training  # scikit-learn: loaded only for this command
+
+    user = resolve_user(email)
+    project = resolve_project(user, name)
+    settings = runtime.settings()
+    jobs.reap_stalled_jobs(heartbeat_timeout=timedelta(seconds=settings.job_heartbeat_timeout_s))
+    with _jobs_held_back():
+        try:
+            job = training.start_training(project=project)
+        except ServiceError as exc:
+            raise _refusal(exc) from None
+    job_id = job.id
+    _run_here(job_id, show_progress=wait)
+    state, _progress, _stage = _job_state(job_id)
+    if state not in FINISHED:  # the job was already claimed by another worker
+        _wait_for_other_worker(job_id, settings)
+    db.session.expire_all()
+    job = db.session.get(Job, job_id)  # type: ignore[assignment]
+    assert job is not None
+    if job.state != SUCCEEDED:
+        raise click.ClickException(f"Training failed: {training.describe_job_error(job)}")
+    version = db.session.get(ModelVersion, job.result["version_id"])
+    assert version is not None
+    if as_json:
+        click.echo(json.dumps(_version_json(project, job, version)))
+    elif wait:
+        click.echo("\n".join(_report(project, job, version)))
+    else:
+        click.echo(
+            f"Trained version {version.number} of {project.name} (job {job.id}): "
+            f"{_scores(version.metrics)} ({_method(version.metrics)})."
+        )

@@ -1,0 +1,342 @@
+"""``mirada projects`` and ``mirada classify --project``: a project taught from a shell.
+
+The main test teaches scikit-learn's scanned digits through the command line and checks
+the accuracy the training reports against an independent one: ``mirada classify`` on
+digits that were never imported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner, Result
+from flask import Flask
+from flask.cli import ScriptInfo
+from PIL import Image
+from sklearn.datasets import load_digits
+from sqlalchemy import func, select
+
+from mirada.cli import main
+from mirada.db import Example, Job, Project, db
+from mirada.services import jobs, projects
+from mirada.services.training import describe_job_error
+from mirada.web import create_app
+from tests.conftest import make_settings
+from tests.integration.helpers import add_user, count
+from tests.support.images import encode
+
+PER_CLASS = 80  # examples of each digit imported
+HELD_OUT = 100  # other digits, classified after training
+FLOOR = 0.85
+AGREEMENT = 0.1
+SEED = 0
+
+
+@pytest.fixture(autouse=True)
+def restore_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Flask's CLI sets FLASK_RUN_FROM_CLI; let monkeypatch put it back afterwards."""
+    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "false")
+
+
+def mirada(app: Flask, *args: str) -> Result:
+    """Run ``mirada ARGS...`` against ``app``; stdout and stderr are kept apart."""
+    return CliRunner().invoke(main, list(args), obj=ScriptInfo(create_app=lambda: app))
+
+
+def digit_png(pixels: np.ndarray) -> bytes:
+    """An 8 x 8 scanned digit (0..16) scaled to 0..255 and upscaled to 64 x 64, as PNG."""
+    grey = Image.fromarray(np.round(pixels * 255 / 16).astype(np.uint8))
+    return encode(grey.resize((64, 64), Image.Resampling.BICUBIC), "PNG")
+
+
+@dataclass(frozen=True)
+class Digits:
+    """``train/<digit>/<i>.png`` to import, ``test/<i>.png`` to classify, and their truth."""
+
+    train: Path
+    test: Path
+    truth: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory: pytest.TempPathFactory) -> Digits:
+    """PER_CLASS digits of each class, drawn at random across the whole set (and so across
+    its writers), and HELD_OUT others."""
+    root = tmp_path_factory.mktemp("digits")
+    data = load_digits()
+    rng = np.random.default_rng(SEED)
+    chosen = np.concatenate(
+        [rng.choice(np.flatnonzero(data.target == d), PER_CLASS, replace=False) for d in range(10)]
+    )
+    others = rng.choice(np.setdiff1d(np.arange(len(data.target)), chosen), HELD_OUT, replace=False)
+    for i in chosen:
+        folder = root / "train" / str(data.target[i])
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{i}.png").write_bytes(digit_png(data.images[i]))
+    (root / "test").mkdir()
+    truth = {}
+    for i in others:
+        (root / "test" / f"{i}.png").write_bytes(digit_png(data.images[i]))
+        truth[f"{i}.png"] = str(data.target[i])
+    return Digits(root / "train", root / "test", truth)
+
+
+def test_digits_taught_from_the_shell_score_what_they_report(app: Flask, digits: Digits) -> None:
+    add_user(app, "ann@example.org")
+
+    created = mirada(app, "projects", "create", "Digits", "--description", "Scanned digits")
+    assert created.exit_code == 0, created.output
+    assert created.stdout.startswith("Created project Digits (id ")
+
+    imported = mirada(app, "projects", "import", "digits", str(digits.train))
+    assert imported.exit_code == 0, imported.output
+    total = 10 * PER_CLASS
+    assert imported.stdout.strip() == (
+        f"Added {total} examples to Digits (10 new classes); 0 duplicates skipped; 0 refused."
+    )
+    assert "Importing" in imported.stderr
+
+    trained = mirada(app, "projects", "train", "digits", "--wait", "--json")
+    assert trained.exit_code == 0, trained.output
+    assert "Training" in trained.stderr
+    report = json.loads(trained.stdout)
+    assert (report["version"], report["examples"], report["serving"]) == (1, total, True)
+    assert report["class_names"] == [str(d) for d in range(10)]
+    metrics = report["metrics"]
+    assert metrics["method"] == "holdout"
+    assert metrics["evaluated_count"] == total // 5
+    reported = metrics["accuracy"]
+
+    classified = mirada(
+        app, "classify", "--project", "digits", "--json", "--top-k", "20", str(digits.test)
+    )
+    assert classified.exit_code == 0, classified.output
+    lines = [json.loads(line) for line in classified.stdout.splitlines()]
+    assert len(lines) == HELD_OUT
+    for line in lines:
+        predictions = line["predictions"]
+        assert len(predictions) == 10  # --top-k capped at the number of classes
+        assert all(report["class_names"][p["index"]] == p["label"] for p in predictions)
+        assert sum(p["score"] for p in predictions) == pytest.approx(1.0, abs=1e-4)
+    right = [
+        line["predictions"][0]["label"] == digits.truth[Path(line["file"]).name] for line in lines
+    ]
+    independent = sum(right) / len(right)
+
+    print(f"reported hold-out accuracy {reported:.3f}, independent accuracy {independent:.3f}")
+    assert reported >= FLOOR
+    assert independent >= FLOOR
+    assert abs(reported - independent) <= AGREEMENT
+
+    listed = mirada(app, "projects", "list")
+    assert listed.exit_code == 0, listed.output
+    assert listed.stdout.splitlines() == [f"Digits\t10\t{total}\tv1\t{reported:.3f}"]
+    as_json = json.loads(mirada(app, "projects", "list", "--json").stdout)
+    assert (as_json["name"], as_json["classes"], as_json["examples"]) == ("Digits", 10, total)
+    assert (as_json["serving_version"], as_json["accuracy"]) == (1, reported)
+
+    # A retrain reuses the stored embeddings; version 1 keeps serving.
+    again = mirada(app, "projects", "train", "digits", "--wait")
+    assert again.exit_code == 0, again.output
+    text = again.stdout.splitlines()
+    assert text[0].startswith(f"Trained version 2 of Digits on {total} examples (job ")
+    assert text[1].startswith(f"Hold-out evaluation on {total // 5} examples: accuracy ")
+    assert text[2].split() == ["class", "precision", "recall", "f1", "support"]
+    assert [row.split()[0] for row in text[3:13]] == [str(d) for d in range(10)]
+    assert "Version 1 still serves the project" in again.stdout
+    quiet = mirada(app, "projects", "train", "digits")
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.stdout.startswith("Trained version 3 of Digits (job ")
+    assert "accuracy" in quiet.stdout
+    assert quiet.stderr == ""
+
+
+def test_user_must_be_named_when_there_are_several(app: Flask) -> None:
+    nobody = mirada(app, "projects", "list")
+    assert nobody.exit_code == 1
+    assert "There are no users yet" in nobody.stderr
+
+    add_user(app, "ann@example.org")
+    add_user(app, "bob@example.org")
+    for args in (["list"], ["create", "Birds"], ["train", "Birds"]):
+        result = mirada(app, "projects", *args)
+        assert result.exit_code == 1
+        assert "--user EMAIL" in result.stderr
+        assert "ann@example.org, bob@example.org" in result.stderr
+        assert "Traceback" not in result.output
+
+    assert mirada(app, "projects", "create", "Birds", "--user", "BOB@example.org").exit_code == 0
+    assert mirada(app, "projects", "list", "--user", "ann@example.org").stdout == ""
+    assert (
+        mirada(app, "projects", "list", "--user", "bob@example.org").stdout == "Birds\t0\t0\t-\t-\n"
+    )
+    stranger = mirada(app, "projects", "list", "--user", "eve@example.org")
+    assert stranger.exit_code == 1
+    assert "There is no user with the email address eve@example.org." in stranger.stderr
+
+
+def test_unknown_project_is_a_clean_error(app: Flask, tmp_path: Path) -> None:
+    add_user(app, "ann@example.org")
+    (tmp_path / "a").mkdir()
+    photo = tmp_path / "a" / "1.png"
+    photo.write_bytes(digit_png(load_digits().images[0]))
+    for args in (
+        ["projects", "import", "Nope", str(tmp_path)],
+        ["projects", "train", "Nope", "--wait"],
+        ["classify", "--project", "Nope", str(photo)],
+    ):
+        result = mirada(app, *args)
+        assert result.exit_code == 1, args
+        assert 'ann@example.org has no project called "Nope".' in result.stderr
+        assert "Traceback" not in result.output
+    assert count(app, Job) == 0
+
+
+def test_import_reports_refused_files_by_name_and_adds_the_others(
+    app: Flask, tmp_path: Path
+) -> None:
+    add_user(app, "ann@example.org")
+    assert mirada(app, "projects", "create", "Digits").exit_code == 0
+    images = load_digits().images
+    source = tmp_path / "source"
+    for digit, names in {"1": ["1.png", "2.png", "3.png"], "2": ["4.png", "5.png"]}.items():
+        (source / digit).mkdir(parents=True)
+        for name in names:
+            (source / digit / name).write_bytes(digit_png(images[int(name.removesuffix(".png"))]))
+    (source / "1" / "3.png").write_text("not a picture, whatever its name says")
+    (source / "2" / ".hidden.png").write_bytes(digit_png(images[6]))
+    (source / "loose.png").write_bytes(digit_png(images[7]))
+
+    result = mirada(app, "projects", "import", "Digits", str(source))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "Added 4 examples to Digits (2 new classes); 0 duplicates skipped; 2 refused:",
+        "  1/3.png: This file type is not supported. Use a JPEG, PNG, WebP, GIF or BMP image.",
+        "  loose.png: Not inside a class folder: put images in SOURCE/CLASS/.",
+    ]
+    assert count(app, Example) == 4
+
+    # The same files zipped: all already there, the bad one refused again -> status 1.
+    archive = tmp_path / "digits.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in sorted(source.glob("*/*.png")):
+            zipped.write(path, f"digits/{path.relative_to(source).as_posix()}")
+    result = mirada(app, "projects", "import", "Digits", str(archive))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "Added 0 examples to Digits (0 new classes); 4 duplicates skipped; 1 refused:",
+        "  1/3.png: This file type is not supported. Use a JPEG, PNG, WebP, GIF or BMP image.",
+    ]
+
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"PK but not really")
+    result = mirada(app, "projects", "import", "Digits", str(junk))
+    assert result.exit_code == 1
+    assert "This file is not a valid zip archive." in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_training_blocked_by_the_rules_says_why(app: Flask, tmp_path: Path) -> None:
+    add_user(app, "ann@example.org")
+    assert mirada(app, "projects", "create", "Digits").exit_code == 0
+    images = load_digits().images
+    (tmp_path / "ones").mkdir()
+    for i in range(5):
+        (tmp_path / "ones" / f"{i}.png").write_bytes(digit_png(images[i]))
+    assert mirada(app, "projects", "import", "Digits", str(tmp_path)).exit_code == 0
+
+    one_class = mirada(app, "projects", "train", "Digits", "--wait")
+    assert one_class.exit_code == 1
+    assert "Add at least two classes to train." in one_class.stderr
+    assert "Traceback" not in one_class.output
+
+    with app.app_context():
+        ann_project = db.session.scalar(select(Project))
+        assert ann_project is not None
+        projects.add_class(project=ann_project, name="twos")
+    empty_class = mirada(app, "projects", "train", "Digits", "--wait", "--json")
+    assert empty_class.exit_code == 1
+    assert "Each class needs at least 5 examples to train. Add more to: twos." in (
+        empty_class.stderr
+    )
+    assert empty_class.stdout == ""
+    assert count(app, Job) == 0
+
+    untrained = mirada(app, "classify", "--project", "Digits", str(tmp_path / "ones" / "0.png"))
+    assert untrained.exit_code == 1
+    assert "The project Digits has no trained version yet." in untrained.stderr
+
+
+def test_a_job_whose_process_dies_is_marked_failed(
+    tmp_path: Path, model_path: Path, digits: Digits
+) -> None:
+    database_url = f"sqlite:///{tmp_path / 'mirada.sqlite3'}"
+    app = create_app(make_settings(tmp_path, database_url, model_path=model_path))
+    with app.app_context():
+        db.create_all()
+    add_user(app, "ann@example.org")
+    assert mirada(app, "projects", "create", "Digits").exit_code == 0
+    assert mirada(app, "projects", "import", "Digits", str(digits.train)).exit_code == 0
+    env = {
+        **os.environ,
+        "MIRADA_ENV": "testing",
+        "MIRADA_DATA_DIR": str(tmp_path / "data"),
+        "MIRADA_DATABASE_URL": database_url,
+        "MIRADA_MODEL_PATH": str(model_path),
+        "MIRADA_JOB_HEARTBEAT_TIMEOUT_S": "2",
+    }
+    command = [str(Path(sys.executable).parent / "mirada"), "projects", "train", "Digits", "--wait"]
+    log = (tmp_path / "train.log").open("wb")
+    worker = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with app.app_context():
+                job = db.session.scalar(select(Job))
+                state = (job.state, job.progress) if job is not None else None
+            if state is not None and state[0] == "running" and state[1] > 0:
+                break
+            output = (tmp_path / "train.log").read_text()
+            assert worker.poll() is None, f"the worker ended first: {output}"
+            assert time.monotonic() < deadline, f"no progress: {state} {output}"
+            time.sleep(0.05)
+        worker.send_signal(signal.SIGKILL)
+    finally:
+        worker.kill()
+        worker.wait()
+        log.close()
+    assert worker.returncode == -signal.SIGKILL
+
+    time.sleep(2.5)  # longer than the heartbeat timeout
+    with app.app_context():
+        assert jobs.reap_stalled_jobs(heartbeat_timeout=timedelta(seconds=2)) == 1
+        job = db.session.scalar(select(Job))
+        assert job is not None
+        assert (job.state, job.error) == ("failed", "worker_lost")
+        assert "stopped before it finished" in describe_job_error(job)
+        embedded = db.session.scalar(
+            select(func.count(Example.id)).where(Example.embedding_ready.is_(True))
+        )
+        assert 0 < embedded < 10 * PER_CLASS
+
+    again = mirada(app, "projects", "train", "Digits")
+    assert again.exit_code == 0, again.output
+    assert again.stdout.startswith("Trained version 1 of Digits (job ")
+    with app.app_context():
+        assert [j.state for j in db.session.scalars(select(Job).order_by(Job.id))] == [
+            "failed",
+            "succeeded",
+        ]
+        db.engine.dispose()
