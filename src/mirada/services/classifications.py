@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,13 +13,12 @@ from mirada.config import Settings
 from mirada.db import Classification, User, db
 from mirada.services.classifiers import ChosenModel
 from mirada.services.errors import NotFound, ServiceError
-from mirada.services.images import content_type_of, open_upload
+from mirada.services.images import open_upload
+from mirada.services.photos import clean_filename, stored_photo
 from mirada.storage import BlobStore, user_blob_prefix
 from mirada.vision.predictions import Prediction
-from mirada.vision.thumbnail import make_thumbnail
 
 HISTORY_PAGE_SIZE = 24
-MAX_FILENAME_LENGTH = 255
 
 
 @dataclass(frozen=True)
@@ -40,12 +38,6 @@ class UploadOutcome:
     error: ServiceError | None = None
 
 
-def _clean_filename(name: str) -> str:
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable())
-    return name[:MAX_FILENAME_LENGTH]
-
-
 def classify_uploads(
     *,
     user: User,
@@ -61,7 +53,7 @@ def classify_uploads(
         try:
             accepted.append((position, upload, open_upload(upload.data, settings=settings)))
         except ServiceError as exc:
-            outcomes[position] = UploadOutcome(_clean_filename(upload.filename), error=exc)
+            outcomes[position] = UploadOutcome(clean_filename(upload.filename), error=exc)
     ranked = model.rank([image for *_, image in accepted]) if accepted else []
     for (position, upload, image), predictions in zip(accepted, ranked, strict=True):
         outcomes[position] = _store(
@@ -84,20 +76,15 @@ def _store(
     model: ChosenModel,
     blobs: BlobStore,
 ) -> UploadOutcome:
-    filename = _clean_filename(upload.filename)
-    name = uuid.uuid4().hex
-    content_type = content_type_of(upload.data)
-    image_key = f"{user_blob_prefix(user.id)}/images/{name}"
-    thumbnail_key = f"{user_blob_prefix(user.id)}/thumbnails/{name}"
-    blobs.put(image_key, upload.data)
-    try:
-        blobs.put(thumbnail_key, make_thumbnail(image))
+    filename = clean_filename(upload.filename)
+    prefix = user_blob_prefix(user.id)
+    with stored_photo(blobs=blobs, prefix=prefix, data=upload.data, image=image) as files:
         row = Classification(
             user_id=user.id,
             filename=filename,
-            content_type=content_type,
-            image_key=image_key,
-            thumbnail_key=thumbnail_key,
+            content_type=files.content_type,
+            image_key=files.image_key,
+            thumbnail_key=files.thumbnail_key,
             width=image.width,
             height=image.height,
             model_name=model.name,
@@ -113,11 +100,6 @@ def _store(
         )
         db.session.add(row)
         db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        blobs.delete(image_key)
-        blobs.delete(thumbnail_key)
-        raise
     return UploadOutcome(filename, classification=row)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -13,9 +12,9 @@ from sqlalchemy import delete, func, select, update
 from mirada.config import Settings
 from mirada.db import Example, Project, ProjectClass, User, db
 from mirada.services.errors import Conflict, NotFound, ServiceError
-from mirada.services.images import content_type_of, open_upload
+from mirada.services.images import open_upload
+from mirada.services.photos import clean_filename, stored_photo
 from mirada.storage import BlobStore, user_blob_prefix
-from mirada.vision.thumbnail import make_thumbnail
 
 MAX_NAME_LENGTH = 100
 MAX_DESCRIPTION_LENGTH = 2000
@@ -27,7 +26,7 @@ def project_prefix(project: Project) -> str:
     return f"{user_blob_prefix(project.user_id)}/projects/{project.id}"
 
 
-def _clean_name(name: str, *, what: str) -> str:
+def _clean_name(name: str) -> str:
     name = " ".join(name.split())
     if not name:
         raise ServiceError("name_required", _l("Enter a name."))
@@ -47,13 +46,13 @@ def _clean_name(name: str, *, what: str) -> str:
 
 def create_project(*, user: User, name: str, description: str = "") -> Project:
     """A new, empty project."""
-    name = _clean_name(name, what="project")
+    name = _clean_name(name)
     if len(description) > MAX_DESCRIPTION_LENGTH:
         raise ServiceError(
             "description_too_long",
             _l("Use at most %(n)d characters for the description.", n=MAX_DESCRIPTION_LENGTH),
         )
-    if _project_named(user, name) is not None:
+    if _project_named(user.id, name) is not None:
         raise Conflict("project_exists", _l("You already have a project with this name."))
     project = Project(user_id=user.id, name=name, description=description.strip())
     db.session.add(project)
@@ -61,9 +60,9 @@ def create_project(*, user: User, name: str, description: str = "") -> Project:
     return project
 
 
-def _project_named(user: User, name: str) -> Project | None:
+def _project_named(user_id: int, name: str) -> Project | None:
     return db.session.scalar(
-        select(Project).where(Project.user_id == user.id, func.lower(Project.name) == name.lower())
+        select(Project).where(Project.user_id == user_id, func.lower(Project.name) == name.lower())
     )
 
 
@@ -88,7 +87,7 @@ def get_project(*, user: User, project_id: int) -> Project:
 
 def find_project(*, user: User, name: str) -> Project:
     """The user's project called ``name`` (any case), or NotFound."""
-    project = _project_named(user, " ".join(name.split()))
+    project = _project_named(user.id, " ".join(name.split()))
     if project is None:
         raise NotFound("project_not_found", _l("No such project."))
     return project
@@ -96,8 +95,8 @@ def find_project(*, user: User, name: str) -> Project:
 
 def update_project(*, project: Project, name: str, description: str, threshold: float) -> None:
     """Rename, describe, and set the confidence below which results read "not sure"."""
-    name = _clean_name(name, what="project")
-    other = _project_named(db.session.get(User, project.user_id), name)  # type: ignore[arg-type]
+    name = _clean_name(name)
+    other = _project_named(project.user_id, name)
     if other is not None and other.id != project.id:
         raise Conflict("project_exists", _l("You already have a project with this name."))
     if not 0.0 <= threshold <= 1.0:
@@ -126,7 +125,7 @@ def delete_project(*, project: Project, blobs: BlobStore) -> None:
 
 def add_class(*, project: Project, name: str) -> ProjectClass:
     """A new class in the project."""
-    name = _clean_name(name, what="class")
+    name = _clean_name(name)
     if _class_named(project, name) is not None:
         raise Conflict("class_exists", _l("This project already has a class with this name."))
     cls = ProjectClass(project_id=project.id, name=name)
@@ -157,7 +156,7 @@ def get_class(*, project: Project, class_id: int) -> ProjectClass:
 
 def rename_class(*, cls: ProjectClass, name: str) -> None:
     """Give the class another name (trained versions keep the old one)."""
-    name = _clean_name(name, what="class")
+    name = _clean_name(name)
     other = _class_named(cls.project, name)
     if other is not None and other.id != cls.id:
         raise Conflict("class_exists", _l("This project already has a class with this name."))
@@ -237,7 +236,7 @@ def add_examples(
     created: set[int] = set()
     used: set[int] = set()
     for upload in uploads:
-        filename = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:255]
+        filename = clean_filename(upload.filename)
         try:
             cls = classes.get(" ".join(upload.class_name.split()).lower())
             if cls is None:
@@ -284,28 +283,20 @@ def _store_example(
     source: str,
 ) -> Example:
     image = open_upload(data, settings=settings)
-    name = uuid.uuid4().hex
-    image_key = f"{project_prefix(project)}/examples/{name}"
-    thumbnail_key = f"{project_prefix(project)}/thumbnails/{name}"
-    blobs.put(image_key, data)
-    try:
-        blobs.put(thumbnail_key, make_thumbnail(image))
+    prefix = project_prefix(project)
+    with stored_photo(blobs=blobs, prefix=prefix, data=data, image=image) as files:
         example = Example(
             project_id=project.id,
             class_id=cls.id,
-            filename="".join(ch for ch in filename if ch.isprintable()),
-            content_type=content_type_of(data),
+            filename=clean_filename(filename),
+            content_type=files.content_type,
             sha256=digest,
-            image_key=image_key,
-            thumbnail_key=thumbnail_key,
+            image_key=files.image_key,
+            thumbnail_key=files.thumbnail_key,
             source=source,
         )
         db.session.add(example)
         db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        _delete_blobs(blobs, [image_key, thumbnail_key])
-        raise
     return example
 
 

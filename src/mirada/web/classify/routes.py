@@ -27,18 +27,16 @@ from mirada.services.classifiers import ChosenModel, imagenet_model, project_mod
 from mirada.services.errors import NotFound, ServiceError
 from mirada.services.feedback import give_feedback
 from mirada.services.training import request_embeddings
-from mirada.storage import BlobNotFound
-from mirada.vision.thumbnail import THUMBNAIL_MEDIA_TYPE
 from mirada.web.converters import valid_id
 from mirada.web.current_user import current_user, login_required
 from mirada.web.errors import render_error, wants_json
 from mirada.web.forms import ConfirmForm
+from mirada.web.media import MEDIA_KINDS, photo_response
 from mirada.web.redirects import safe_next
 
 bp = Blueprint("classify", __name__)
 
 MAX_FILES_PER_REQUEST = 20
-MEDIA_KINDS = ("image", "thumbnail")
 
 
 def _user() -> User:
@@ -213,16 +211,4 @@ def media(classification_id: int, kind: str) -> Response:
     if kind not in MEDIA_KINDS:
         abort(404)
     row = classifications.get_classification(user=_user(), classification_id=classification_id)
-    key, content_type = (
-        (row.image_key, row.content_type)
-        if kind == "image"
-        else (row.thumbnail_key, THUMBNAIL_MEDIA_TYPE)
-    )
-    try:
-        data = blobs().get(key)
-    except BlobNotFound:
-        abort(404)
-    response = Response(data, content_type=content_type)
-    response.headers["Cache-Control"] = "private, max-age=86400"
-    response.headers["Content-Disposition"] = "inline"
-    return response
+    return photo_response(row, kind)

@@ -40,16 +40,15 @@ from mirada.services.training import (
 )
 from mirada.storage import BlobNotFound
 from mirada.vision.confusion_plot import confusion_matrix_png
-from mirada.vision.thumbnail import THUMBNAIL_MEDIA_TYPE
 from mirada.web.converters import valid_id
 from mirada.web.current_user import current_user, login_required
 from mirada.web.errors import render_error, wants_json
+from mirada.web.media import MEDIA_KINDS, photo_response
 from mirada.web.projects.forms import ClassForm, ProjectForm, SettingsForm, parse_threshold
 
 bp = Blueprint("projects", __name__)
 
 MAX_FILES_PER_REQUEST = 100
-MEDIA_KINDS = ("image", "thumbnail")
 ACCEPT_IMAGES = "image/jpeg,image/png,image/webp,image/gif,image/bmp"
 CARD_THUMBNAILS = 4
 MAX_MISTAKES_SHOWN = 60
@@ -626,19 +625,7 @@ def media(project_id: int, example_id: int, kind: str) -> Response:
     if kind not in MEDIA_KINDS:
         abort(404)
     example = projects.get_example(project=_project(project_id), example_id=example_id)
-    key, content_type = (
-        (example.image_key, example.content_type)
-        if kind == "image"
-        else (example.thumbnail_key, THUMBNAIL_MEDIA_TYPE)
-    )
-    try:
-        data = blobs().get(key)
-    except BlobNotFound:
-        abort(404)
-    response = Response(data, content_type=content_type)
-    response.headers["Cache-Control"] = "private, max-age=86400"
-    response.headers["Content-Disposition"] = "inline"
-    return response
+    return photo_response(example, kind)
 
 
 # Versions

@@ -1,0 +1,39 @@
+"""Serving a stored photo or its thumbnail to its owner (the caller checks ownership)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from flask import Response, abort
+
+from mirada.runtime import blobs
+from mirada.storage import BlobNotFound
+from mirada.vision.thumbnail import THUMBNAIL_MEDIA_TYPE
+
+MEDIA_KINDS = ("image", "thumbnail")
+
+
+class StoredPhoto(Protocol):
+    """A row whose photo and thumbnail live in the blob store."""
+
+    image_key: str
+    thumbnail_key: str
+    content_type: str
+
+
+def photo_response(photo: StoredPhoto, kind: str) -> Response:
+    """The photo (``kind`` "image") or its thumbnail, privately cacheable; 404 otherwise."""
+    if kind not in MEDIA_KINDS:
+        abort(404)
+    if kind == "image":
+        key, content_type = photo.image_key, photo.content_type
+    else:
+        key, content_type = photo.thumbnail_key, THUMBNAIL_MEDIA_TYPE
+    try:
+        data = blobs().get(key)
+    except BlobNotFound:
+        abort(404)
+    response = Response(data, content_type=content_type)
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    response.headers["Content-Disposition"] = "inline"
+    return response
