@@ -56,7 +56,7 @@ def project_model(*, project: Project, inference: Inference, blobs: BlobStore) -
 
     return ChosenModel(
         name=project.name[:64],
-        version=f"v{version.number}",
+        version=str(version.number),
         rank=rank,
         project_id=project.id,
         version_id=version.id,

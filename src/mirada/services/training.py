@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import numpy as np
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -50,7 +51,7 @@ def describe_issue(code: str, params: dict[str, Any]) -> str:
             "classes would help.",
             largest=params.get("largest", ""),
             smallest=params.get("smallest", ""),
-            ratio=f"{params.get('ratio', 0):.1f}",
+            ratio=format_decimal(params.get("ratio", 0), "#,##0.0"),
         )
     return code
 
