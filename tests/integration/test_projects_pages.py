@@ -332,7 +332,7 @@ def test_train_serve_compare_delete_and_export(app, browser) -> None:
         assert serving.number == second
     refused = browser.post(f"/projects/{project_id}/versions/{second}/delete")
     assert refused.status_code == 409
-    assert "This version serves the project." in text(refused)
+    assert "This version is in use." in text(refused)
     refused = browser.post(f"/projects/{project_id}/versions/{second}/delete", headers=JSON)
     assert refused.status_code == 409
     assert refused.json["error"]["code"] == "version_serving"

@@ -100,7 +100,7 @@ def update_project(*, project: Project, name: str, description: str, threshold: 
     if other is not None and other.id != project.id:
         raise Conflict("project_exists", _l("You already have a project with this name."))
     if not 0.0 <= threshold <= 1.0:
-        raise ServiceError("threshold_invalid", _l("The threshold must be between 0 and 1."))
+        raise ServiceError("threshold_invalid", _l("The threshold must be a number from 0 to 1."))
     if len(description) > MAX_DESCRIPTION_LENGTH:
         raise ServiceError(
             "description_too_long",

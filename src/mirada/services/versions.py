@@ -48,7 +48,7 @@ def delete_version(*, project: Project, version: ModelVersion, blobs: BlobStore)
     if project.serving_version_id == version.id:
         raise ServiceError(
             "version_serving",
-            _l("This version serves the project. Choose another one to serve first."),
+            _l("This version is in use. Choose another version to use first."),
         )
     head_key = version.head_key
     db.session.delete(version)

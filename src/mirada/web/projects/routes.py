@@ -64,7 +64,7 @@ SKIP_MESSAGES = {
     "corrupt": _l("This entry of the archive is damaged and cannot be read."),
 }
 STAGES = {
-    "embedding": _l("Computing embeddings"),
+    "embedding": _l("Reading the photos"),
     "evaluating": _l("Evaluating on examples the model did not train on"),
     "training": _l("Training the final model"),
 }
