@@ -297,7 +297,7 @@ def test_train_serve_compare_delete_and_export(app, browser) -> None:
         assert image.width > 100 and image.height > 100
 
     listing = text(browser.get("/projects"))
-    assert re.search(rf"Version {first} serves \(accuracy \d{{1,3}}\.\d%\)", listing)
+    assert re.search(rf"Version {first} in use \(accuracy \d{{1,3}}\.\d%\)", listing)
 
     sevens = browser.add_class(project_id, "seven")
     browser.upload(project_id, sevens, named(digit_pngs(7, 6), "seven"))

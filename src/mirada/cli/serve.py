@@ -41,6 +41,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             "worker_class": "gthread",
             "accesslog": "-",
             "timeout": 120,
+            "graceful_timeout": 10,
             "forwarded_allow_ips": "127.0.0.1",
         }
     ).run()

@@ -1,0 +1,264 @@
+"""A project from start to finish in the browser: classes, photos, training, use and feedback."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests.e2e.pages import flash, heading, horizontal_overflow, open_nav, register
+from tests.support.projects import digit_pngs
+
+pytestmark = pytest.mark.e2e
+
+Screenshot = Callable[[Page, str], Path]
+TRAINING_TIMEOUT_MS = 60_000
+PER_CLASS = 8
+CLASSES = ("zero", "one")
+
+# Every change the page's script makes to the training block, kept across the reload
+# it ends with: the proof that the progress moved while the page stayed put.
+WATCH_TRAINING = """
+document.addEventListener("DOMContentLoaded", () => {
+  const block = document.querySelector(".job[data-job-kind=train]");
+  if (!block) return;
+  const seen = [];
+  new MutationObserver(() => {
+    const status = block.querySelector(".job-status");
+    const progress = block.querySelector("progress");
+    seen.push({
+      state: block.dataset.jobState,
+      status: status ? status.textContent.trim() : "",
+      progress: progress ? progress.value : null,
+    });
+    sessionStorage.setItem("training-updates", JSON.stringify(seen));
+  }).observe(block, { attributes: true, childList: true, subtree: true, characterData: true });
+});
+"""
+
+
+@pytest.fixture
+def digits(tmp_path: Path) -> dict[str, list[Path]]:
+    """Digit scans as PNG files: eight of each class to train on, and one new of each."""
+    files: dict[str, list[Path]] = {}
+    for digit, name in enumerate(CLASSES):
+        scans = digit_pngs(digit, PER_CLASS + 1)
+        paths = []
+        for number, data in enumerate(scans, start=1):
+            path = tmp_path / (f"new-{name}.png" if number > PER_CLASS else f"{name}-{number}.png")
+            path.write_bytes(data)
+            paths.append(path)
+        files[name], files[f"new-{name}"] = paths[:PER_CLASS], paths[PER_CLASS:]
+    return files
+
+
+def class_count(page: Page, name: str) -> Locator:
+    card = page.locator(".class-card").filter(
+        has=page.get_by_role("heading", name=name, exact=True)
+    )
+    return card.locator(".class-card-count")
+
+
+def train_job(page: Page) -> Locator:
+    return page.locator("#training .job[data-job-kind=train]")
+
+
+def press_train(page: Page) -> None:
+    page.evaluate("sessionStorage.removeItem('training-updates')")
+    page.locator("form.train-form").get_by_role("button", name="Train").click()
+    expect(page).to_have_url(re.compile(r"/projects/\d+\?job=\d+#training$"))
+
+
+def training_updates(page: Page) -> list[dict[str, object]]:
+    raw = page.evaluate("sessionStorage.getItem('training-updates')")
+    return list(json.loads(raw)) if raw else []
+
+
+def test_train_a_project_classify_with_it_correct_it_and_retrain(
+    page: Page,
+    unique_email: Callable[[str], str],
+    digits: dict[str, list[Path]],
+    screenshot: Screenshot,
+) -> None:
+    page.add_init_script(WATCH_TRAINING)
+    overflows: dict[str, tuple[int, int]] = {}
+
+    def shot(name: str) -> None:
+        """A screenshot, and a note when the page scrolls sideways."""
+        if overflow := horizontal_overflow(page):
+            overflows[name] = overflow
+        screenshot(page, name)
+
+    register(page, unique_email("projects"))
+
+    # 1. A new project, from the navigation.
+    open_nav(page).get_by_role("link", name="Projects").click()
+    expect(heading(page)).to_have_text("Projects")
+    expect(page.get_by_text("You have no projects yet.")).to_be_visible()
+    name = f"Digits {uuid.uuid4().hex[:8]}"
+    form = page.locator("main form")
+    form.get_by_label("Project name").fill(name)
+    form.get_by_label("Description").fill("Handwritten zeros and ones.")
+    form.get_by_role("button", name="Create project").click()
+    expect(flash(page)).to_have_text(f"The project {name} has been created. Add its classes.")
+    expect(heading(page)).to_have_text(name)
+    expect(page.locator(".project-description")).to_have_text("Handwritten zeros and ones.")
+
+    page.locator(".breadcrumbs").get_by_role("link", name="Projects").click()
+    item = page.locator(".project-item").filter(has_text=name)
+    expect(item).to_contain_text("0 classes · 0 examples · Not trained yet")
+    shot("projects")
+    item.get_by_role("link", name=name).click()
+    expect(heading(page)).to_have_text(name)
+
+    # 2. Two classes, eight photos each through the upload form.
+    for cls in CLASSES:
+        add = page.locator("form.add-class-form")
+        add.get_by_label("Class name").fill(cls)
+        add.get_by_role("button", name="Add class").click()
+        expect(flash(page)).to_have_text(f"The class {cls} has been added.")
+        expect(class_count(page, cls)).to_have_text("0 examples")
+    expect(page.locator("#training-errors")).to_be_visible()
+    expect(page.locator("form.train-form").get_by_role("button", name="Train")).to_be_disabled()
+
+    for cls in CLASSES:
+        upload = page.locator("form.upload-examples-form")
+        upload.get_by_label("Class").select_option(label=cls)
+        upload.locator("input[type=file]").set_input_files(digits[cls])
+        upload.get_by_role("button", name="Upload photos").click()
+        expect(heading(page)).to_have_text("Upload results")
+        expect(page.locator(".upload-added")).to_have_text(f"{PER_CLASS} photos added to {cls}.")
+        expect(page.locator(".refused-list")).to_have_count(0)
+        page.get_by_role("link", name="Back to the project").click()
+        expect(heading(page)).to_have_text(name)
+    for cls in CLASSES:
+        expect(class_count(page, cls)).to_have_text(f"{PER_CLASS} examples")
+    thumbnails = page.locator(".class-card-thumbs img")
+    expect(thumbnails).to_have_count(8)  # four per class
+    expect(page.locator("#training-errors")).to_have_count(0)
+    shot("project")
+
+    # 3. Train, and watch it happen without reloading.
+    press_train(page)
+    job = train_job(page)
+    shown = job.evaluate(
+        """block => ({
+            state: block.dataset.jobState,
+            status: block.querySelector(".job-status").textContent.trim(),
+            progress: block.querySelectorAll("progress.job-progress").length,
+        })"""
+    )
+    assert shown["state"] in ("queued", "running"), shown
+    assert shown["progress"] == 1, shown
+    assert re.fullmatch(r"Waiting to start…|Starting…|.+… \d+%", shown["status"]), shown
+    expect(job.locator(".job-status")).to_have_text(
+        "Done: version 1 is ready.", timeout=TRAINING_TIMEOUT_MS
+    )
+    expect(job).to_have_attribute("data-job-state", "succeeded")
+    expect(job.locator("progress")).to_have_count(0)
+    updates = training_updates(page)
+    assert updates, "the status never changed while the page was open"
+    assert updates[-1] == {
+        "state": "succeeded",
+        "status": "Done: version 1 is ready.",
+        "progress": None,
+    }, updates
+
+    # The page shows itself again, with the new version in the table.
+    expect(page).to_have_url(re.compile(r"\?job=\d+#versions$"))
+    rows = page.locator(".versions-table tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Version 1")
+    expect(rows.first.locator(".badge")).to_have_text("Serving")
+    expect(rows.first).to_contain_text(str(2 * PER_CLASS))
+
+    job.get_by_role("link", name="See version 1").click()
+    expect(heading(page)).to_have_text(re.compile(r"^Version 1\s+Serving$"))
+    expect(page.locator(".metric-accuracy")).to_have_text(re.compile(r"^\d{1,3}(\.\d)?\s?%$"))
+    confusion = page.locator("img.confusion")
+    expect(confusion).to_be_visible()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=confusion.element_handle()
+    )
+    metric_rows = page.locator(".metrics-table tbody tr")
+    expect(metric_rows).to_have_count(2)
+    expect(metric_rows.locator("th")).to_have_text(sorted(CLASSES))
+    for row in metric_rows.all():
+        expect(row.locator("td")).to_have_count(5)
+        expect(row.locator("td").last).to_have_text(str(PER_CLASS))
+    shot("version")
+
+    # 4. Classify two new photos with the project.
+    open_nav(page).get_by_role("link", name="Classify").click()
+    expect(heading(page)).to_have_text("Classify photos")
+    page.get_by_label("Model").select_option(label=name)
+    page.set_input_files("#photos", [*digits["new-zero"], *digits["new-one"]])
+    cards = page.locator("#results .result-card")
+    expect(cards).to_have_count(2)
+    expect(cards.locator(".predictions")).to_have_count(2, timeout=30_000)
+    for cls in CLASSES:
+        card = cards.filter(has_text=f"new-{cls}.png")
+        labels = card.locator(".prediction-label")
+        expect(labels).to_have_count(2)
+        assert sorted(labels.all_inner_texts()) == sorted(CLASSES), labels.all_inner_texts()
+        expect(labels.first).to_have_text(cls)  # zeros and ones: easy to tell apart
+        expect(card.locator(".alert")).to_have_count(0)
+    shot("classify-project")
+
+    # 5. Tell it the right class in the history: the photo becomes an example.
+    open_nav(page).get_by_role("link", name="History").click()
+    items = page.locator(".history-item")
+    expect(items).to_have_count(2)
+    expect(items.first).to_contain_text(f"Model {name}")
+    taught = items.filter(has_text="new-one.png")
+    other = items.filter(has_text="new-zero.png")
+    expect(other.get_by_role("button", name=re.compile(r"^Right: (zero|one)$"))).to_be_visible()
+    taught.get_by_label("Right class").select_option(label="one")
+    taught.get_by_role("button", name="Correct it").click()
+    expect(flash(page)).to_have_text("Thank you. The photo is now an example of one.")
+    expect(page).to_have_url(re.compile(r"/history$"))
+    expect(taught.locator(".feedback-done")).to_have_text("Labelled as one.")
+    expect(taught.locator("form.feedback-form")).to_have_count(0)
+    expect(other.locator("form.feedback-form")).to_have_count(1)
+
+    open_nav(page).get_by_role("link", name="Projects").click()
+    page.locator(".project-item").get_by_role("link", name=name).click()
+    expect(class_count(page, "one")).to_have_text(f"{PER_CLASS + 1} examples")
+    expect(class_count(page, "zero")).to_have_text(f"{PER_CLASS} examples")
+
+    # 6. Train again, then compare the two versions.
+    press_train(page)
+    expect(train_job(page).locator(".job-status")).to_have_text(
+        "Done: version 2 is ready.", timeout=TRAINING_TIMEOUT_MS
+    )
+    rows = page.locator(".versions-table tbody tr")
+    expect(rows).to_have_count(2)
+    # The newest first; only the first version serves by itself, a later one on request.
+    expect(rows.nth(0)).to_contain_text("Version 2")
+    expect(rows.nth(0).locator(".badge")).to_have_count(0)
+    expect(rows.nth(0).get_by_role("button", name="Serve version 2")).to_be_visible()
+    expect(rows.nth(1)).to_contain_text("Version 1")
+    expect(rows.nth(1).locator(".badge")).to_have_text("Serving")
+    shot("project-versions")
+
+    compare = page.locator("form.compare-form")
+    compare.get_by_label("Compare").select_option(label="Version 1")
+    compare.get_by_label("with").select_option(label="Version 2")
+    compare.get_by_role("button", name="Compare").click()
+    expect(page).to_have_url(re.compile(r"/compare\?a=1&b=2$"))
+    expect(heading(page)).to_have_text("Version 1 and version 2")
+    table = page.locator(".compare-table")
+    examples = table.locator("tr").filter(has=page.get_by_role("rowheader", name="Examples"))
+    expect(examples.locator("td")).to_have_text([str(2 * PER_CLASS), str(2 * PER_CLASS + 1)])
+    accuracy = table.locator("tr").filter(has=page.get_by_role("rowheader", name="Accuracy"))
+    expect(accuracy.locator("td")).to_have_text([re.compile(r"%"), re.compile(r"%")])
+    for cls in CLASSES:
+        row = table.locator("tr").filter(has=page.get_by_role("rowheader", name=cls, exact=True))
+        expect(row.locator("td")).to_have_text([re.compile(r"^\d\.\d\d$")] * 2)
+    shot("compare")
+    assert not overflows, f"pages that scroll sideways (scrollWidth, width): {overflows}"
