@@ -30,7 +30,7 @@ BATCH_SIZE = 16
 def load_classifier(settings: Settings) -> Classifier:
     """The classifier the command uses without ``--project``: ImageNet's 1000 classes."""
     return ImageNetClassifier(
-        Backbone(settings.resolved_model_path, threads=settings.inference_threads),
+        Backbone(settings.resolved_model_path, threads=settings.inference_threads, spinning=False),
         batch_size=BATCH_SIZE,
     )
 
@@ -67,7 +67,9 @@ def load_project_classifier(name: str, *, email: str | None) -> tuple[Settings, 
             )
         head = load_head(version=version, blobs=runtime.blobs())
         number, trained_on = version.number, version.backbone_version
-    backbone = Backbone(settings.resolved_model_path, threads=settings.inference_threads)
+    backbone = Backbone(
+        settings.resolved_model_path, threads=settings.inference_threads, spinning=False
+    )
     if _fingerprint(settings.resolved_model_path) != trained_on:
         click.echo(
             f"Warning: version {number} was trained with another backbone "

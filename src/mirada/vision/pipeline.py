@@ -25,8 +25,8 @@ REFUSALS = (ImageRejected, OSError)
 
 
 def default_workers() -> int:
-    """Decoding threads beside the model: half the cores (at least 1, at most 4)."""
-    return max(1, min(4, (os.cpu_count() or 1) // 2))
+    """Decoding threads beside the model: one per core (at most 4); they sleep while it runs."""
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
