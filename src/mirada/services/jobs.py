@@ -53,6 +53,16 @@ def active_job(*, project: Project, kind: str) -> Job | None:
     )
 
 
+def submit_job(*, project: Project, kind: str) -> Job:
+    """The queued or running job of ``kind`` on ``project``, or a new one handed to the queue."""
+    existing = active_job(project=project, kind=kind)
+    if existing is not None:
+        return existing
+    job = create_job(project=project, kind=kind)
+    runtime.job_queue().enqueue(job.id)
+    return job
+
+
 def latest_job(*, project: Project, kind: str) -> Job | None:
     """The newest job of ``kind`` on ``project``, whatever its state."""
     return db.session.scalar(

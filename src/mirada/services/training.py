@@ -94,12 +94,7 @@ def request_embeddings(*, project: Project) -> Job | None:
     """Queue a job that embeds the project's new examples (unless one already waits)."""
     if not pending_embeddings(project=project):
         return None
-    existing = jobs.active_job(project=project, kind="embed")
-    if existing is not None:
-        return existing
-    job = jobs.create_job(project=project, kind="embed")
-    runtime.job_queue().enqueue(job.id)
-    return job
+    return jobs.submit_job(project=project, kind="embed")
 
 
 def _embed_pending(project_id: int, progress: jobs.Progress, start: float, end: float) -> int:
@@ -154,12 +149,7 @@ def start_training(*, project: Project) -> Job:
         raise ServiceError(
             "training_blocked", " ".join(describe_issue(e.code, e.params) for e in errors)
         )
-    existing = jobs.active_job(project=project, kind="train")
-    if existing is not None:
-        return existing
-    job = jobs.create_job(project=project, kind="train")
-    runtime.job_queue().enqueue(job.id)
-    return job
+    return jobs.submit_job(project=project, kind="train")
 
 
 def run_train_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
