@@ -14,16 +14,13 @@ import subprocess
 import sys
 import time
 import zipfile
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
 from flask.cli import ScriptInfo
-from PIL import Image
 from sklearn.datasets import load_digits
 from sqlalchemy import func, select
 
@@ -34,13 +31,12 @@ from mirada.services.training import describe_job_error
 from mirada.web import create_app
 from tests.conftest import make_settings
 from tests.integration.helpers import add_user, count
-from tests.support.images import encode
+from tests.support.digits import Digits, digit_png, write_digits
 
-PER_CLASS = 80  # examples of each digit imported
+PER_CLASS = 80  # examples of each digit imported (see tests/support/digits.py)
 HELD_OUT = 100  # other digits, classified after training
 FLOOR = 0.85
 AGREEMENT = 0.1
-SEED = 0
 
 
 @pytest.fixture(autouse=True)
@@ -54,42 +50,10 @@ def mirada(app: Flask, *args: str) -> Result:
     return CliRunner().invoke(main, list(args), obj=ScriptInfo(create_app=lambda: app))
 
 
-def digit_png(pixels: np.ndarray) -> bytes:
-    """An 8 x 8 scanned digit (0..16) scaled to 0..255 and upscaled to 64 x 64, as PNG."""
-    grey = Image.fromarray(np.round(pixels * 255 / 16).astype(np.uint8))
-    return encode(grey.resize((64, 64), Image.Resampling.BICUBIC), "PNG")
-
-
-@dataclass(frozen=True)
-class Digits:
-    """``train/<digit>/<i>.png`` to import, ``test/<i>.png`` to classify, and their truth."""
-
-    train: Path
-    test: Path
-    truth: dict[str, str]
-
-
 @pytest.fixture(scope="module")
 def digits(tmp_path_factory: pytest.TempPathFactory) -> Digits:
-    """PER_CLASS digits of each class, drawn at random across the whole set (and so across
-    its writers), and HELD_OUT others."""
-    root = tmp_path_factory.mktemp("digits")
-    data = load_digits()
-    rng = np.random.default_rng(SEED)
-    chosen = np.concatenate(
-        [rng.choice(np.flatnonzero(data.target == d), PER_CLASS, replace=False) for d in range(10)]
-    )
-    others = rng.choice(np.setdiff1d(np.arange(len(data.target)), chosen), HELD_OUT, replace=False)
-    for i in chosen:
-        folder = root / "train" / str(data.target[i])
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{i}.png").write_bytes(digit_png(data.images[i]))
-    (root / "test").mkdir()
-    truth = {}
-    for i in others:
-        (root / "test" / f"{i}.png").write_bytes(digit_png(data.images[i]))
-        truth[f"{i}.png"] = str(data.target[i])
-    return Digits(root / "train", root / "test", truth)
+    """PER_CLASS digits of each class to import, HELD_OUT others to classify."""
+    return write_digits(tmp_path_factory.mktemp("digits"), per_class=PER_CLASS, held_out=HELD_OUT)
 
 
 def test_digits_taught_from_the_shell_score_what_they_report(app: Flask, digits: Digits) -> None:

@@ -105,6 +105,22 @@ def test_changing_the_password_ends_the_other_sessions_only(app: Flask) -> None:
     assert count(app, UserSession, UserSession.user_id == user_id) == 1
 
 
+def test_signing_out_the_other_browsers_keeps_this_one(app: Flask) -> None:
+    user_id = add_user(app, ALICE)
+    add_user(app, BOB)
+    current, phone, laptop, bob = (signed_in(app, e) for e in (ALICE, ALICE, ALICE, BOB))
+
+    response = current.submit("/account/", {}, action="/account/sessions/end-others")
+
+    assert response.status_code == 302
+    assert "2 other browsers have been signed out." in flashes_of(current.get("/account/"))
+    assert is_signed_in(current)
+    assert not is_signed_in(phone)
+    assert not is_signed_in(laptop)
+    assert is_signed_in(bob)
+    assert count(app, UserSession, UserSession.user_id == user_id) == 1
+
+
 def test_a_disabled_user_is_signed_out_on_the_next_request(app: Flask) -> None:
     user_id = add_user(app, ALICE)
     web = signed_in(app, ALICE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
@@ -81,6 +82,21 @@ def password() -> Page:
         field.errors = [*field.errors, str(exc.message)]
         return _page(422, password=form)
     flash(_("Your password has been changed. Your other sessions have been signed out."), "success")
+    return redirect(url_for("account.index"))
+
+
+@bp.post("/sessions/end-others")
+@login_required
+def end_other_sessions() -> Page:
+    ended = sessions.end_user_sessions(user=_user(), keep_token=session_token())
+    flash(
+        ngettext(
+            "%(num)d other browser has been signed out.",
+            "%(num)d other browsers have been signed out.",
+            ended,
+        ),
+        "success",
+    )
     return redirect(url_for("account.index"))
 
 
