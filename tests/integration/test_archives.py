@@ -270,3 +270,44 @@ def test_import_needs_an_archive(app, browser) -> None:
     response = browser.post(f"/projects/{project_id}/import", content_type="multipart/form-data")
     assert response.status_code == 400
     assert "Choose a zip file" in text(response)
+
+
+def test_an_encrypted_entry_is_skipped_by_name(photos) -> None:
+    info = zipfile.ZipInfo("threes/secret.png")
+    archive = bytearray(with_entry(info, photos[0], {"eights/a.png": photos[3]}))
+    # Set the "encrypted" flag of the last entry in its local header and directory record.
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        start = archive.rfind(signature)
+        archive[start + offset] |= 0x1
+    entries, skipped = read(bytes(archive))
+    assert [e.filename for e in entries] == ["a.png"]
+    assert [(s.filename, s.code) for s in skipped] == [("threes/secret.png", "encrypted")]
+
+
+def test_a_damaged_bzip2_entry_is_skipped(photos) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_BZIP2) as archive:
+        archive.writestr("threes/a.png", photos[0])
+    damaged = bytearray(buffer.getvalue())
+    start = damaged.find(b"BZh") + 10
+    damaged[start : start + 40] = b"\x00" * 40
+    entries, skipped = read(bytes(damaged))
+    assert entries == []
+    assert [s.code for s in skipped] == ["corrupt"]
+
+
+def test_an_unsupported_zip_version_is_refused_cleanly(photos) -> None:
+    archive = bytearray(zip_of({"threes/a.png": photos[0]}))
+    start = archive.find(b"PK\x01\x02")
+    archive[start + 6] = 0xFF  # "version needed to extract"
+    assert refusal(bytes(archive)) == "bad_archive"
+
+
+def test_a_directory_of_millions_of_entries_is_refused_from_its_end_record(photos) -> None:
+    archive = bytearray(zip_of({"threes/a.png": photos[0]}))
+    end = archive.rfind(b"PK\x05\x06")
+    archive[end + 10 : end + 12] = (0xFFFF).to_bytes(2, "little")  # entries: ZIP64 marker
+    assert refusal(bytes(archive)) == "archive_too_many_entries"
+    archive[end + 10 : end + 12] = (1).to_bytes(2, "little")
+    archive[end + 12 : end + 16] = (200_000_000).to_bytes(4, "little")  # directory size
+    assert refusal(bytes(archive)) == "archive_too_many_entries"

@@ -177,6 +177,7 @@ SKIP_REASONS = {
     "not_in_class_folder": "Not inside a class folder: put images in SOURCE/CLASS/.",
     "too_large": "The file is larger than the upload limit.",
     "corrupt": "The archive entry is damaged and cannot be read.",
+    "encrypted": "The archive entry is encrypted and cannot be read.",
 }
 
 

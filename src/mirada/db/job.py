@@ -5,20 +5,32 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mirada.db.base import Base, UTCDateTime, utcnow
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
 FINISHED = (SUCCEEDED, FAILED)
+ACTIVE_CONDITION = f"state IN ('{QUEUED}', '{RUNNING}')"
 
 
 class Job(Base):
     """A unit of background work on a project (embedding examples, training a version)."""
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_project_id_id", "project_id", "id"),)
+    __table_args__ = (
+        Index("ix_jobs_project_id_id", "project_id", "id"),
+        # At most one queued-or-running job of a kind per project, even under double submits.
+        Index(
+            "uq_jobs_one_active",
+            "project_id",
+            "kind",
+            unique=True,
+            postgresql_where=text(ACTIVE_CONDITION),
+            sqlite_where=text(ACTIVE_CONDITION),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

@@ -10,6 +10,7 @@ from datetime import timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from mirada.db import User, db
 from mirada.services import passwords, sessions, throttle
@@ -64,6 +65,10 @@ def _clean_locale(locale: str | None) -> str | None:
     return locale
 
 
+def _email_taken() -> Conflict:
+    return Conflict("email_taken", _l("An account with this email already exists."))
+
+
 def register(
     *,
     email: str,
@@ -83,9 +88,13 @@ def register(
         is_admin=is_admin,
     )
     if db.session.scalar(select(User.id).where(User.email == normalized)) is not None:
-        raise Conflict("email_taken", _l("An account with this email already exists."))
-    db.session.add(user)
-    db.session.commit()
+        raise _email_taken()
+    try:
+        db.session.add(user)
+        db.session.commit()
+    except IntegrityError:  # the same address registered at the same moment
+        db.session.rollback()
+        raise _email_taken() from None
     return user
 
 

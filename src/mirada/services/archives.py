@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import lzma
 import stat
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -14,6 +16,22 @@ from flask_babel import lazy_gettext as _l
 from mirada.services.errors import ServiceError
 
 IGNORED_PARTS = ("__MACOSX",)
+ENCRYPTED_FLAG = 0x1
+END_OF_DIRECTORY = b"PK\x05\x06"
+END_RECORD_SIZE = 22
+END_SEARCH_BYTES = END_RECORD_SIZE + 65_535  # the record, then a comment of up to 64 KiB
+DIRECTORY_BYTES_PER_ENTRY = 1024  # a header and a long name; real entries take far less
+# What reading one damaged entry can raise, whatever its compression method.
+UNREADABLE_ENTRY = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+    OSError,
+)
 
 
 @dataclass(frozen=True)
@@ -55,9 +73,10 @@ def read_archive(
     to more than ``max_total_bytes``, or holds a path that escapes (``..``, absolute) or a
     link. Single files that are too large or not in a class folder are skipped by name.
     """
+    _check_directory_size(data, max_entries=max_entries)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError) as exc:
+    except (zipfile.BadZipFile, ValueError, NotImplementedError, OSError, EOFError) as exc:
         raise ServiceError("bad_archive", _l("This file is not a valid zip archive.")) from exc
     with archive:
         infos = [i for i in archive.infolist() if not i.is_dir()]
@@ -65,12 +84,31 @@ def read_archive(
         return _extract(archive, infos, max_file_bytes=max_file_bytes)
 
 
+def _too_many_entries(max_entries: int) -> ServiceError:
+    return ServiceError(
+        "archive_too_many_entries", _l("The archive holds more than %(n)d files.", n=max_entries)
+    )
+
+
+def _check_directory_size(data: bytes, *, max_entries: int) -> None:
+    """Refuse, from its end record alone, an archive whose directory is too big to parse.
+
+    ``zipfile`` reads the whole central directory before anything can be counted; a
+    crafted archive of millions of empty entries would cost gigabytes there.
+    """
+    end = data.rfind(END_OF_DIRECTORY, max(0, len(data) - END_SEARCH_BYTES))
+    if end < 0 or len(data) < end + END_RECORD_SIZE:
+        return  # not a zip: ZipFile says so
+    entries, directory_size = struct.unpack_from("<HI", data, end + 10)
+    if entries == 0xFFFF or directory_size == 0xFFFFFFFF:  # ZIP64: far beyond our limits
+        raise _too_many_entries(max_entries)
+    if entries > max_entries or directory_size > max_entries * DIRECTORY_BYTES_PER_ENTRY:
+        raise _too_many_entries(max_entries)
+
+
 def _check_archive(infos: list[zipfile.ZipInfo], *, max_entries: int, max_total_bytes: int) -> None:
     if len(infos) > max_entries:
-        raise ServiceError(
-            "archive_too_many_entries",
-            _l("The archive holds more than %(n)d files.", n=max_entries),
-        )
+        raise _too_many_entries(max_entries)
     if sum(i.file_size for i in infos) > max_total_bytes:
         raise ServiceError(
             "archive_too_large",
@@ -115,9 +153,12 @@ def _extract(
         if info.file_size > max_file_bytes:
             skipped.append(SkippedEntry(info.filename, "too_large"))
             continue
+        if info.flag_bits & ENCRYPTED_FLAG:
+            skipped.append(SkippedEntry(info.filename, "encrypted"))
+            continue
         try:
             data = _read_bounded(archive, info, max_file_bytes)
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError):
+        except UNREADABLE_ENTRY:
             skipped.append(SkippedEntry(info.filename, "corrupt"))
             continue
         entries.append(ArchiveEntry(placed[0], placed[1], data))

@@ -13,12 +13,15 @@ from mirada.config import Settings
 from mirada.db import Classification, User, db
 from mirada.services.classifiers import ChosenModel
 from mirada.services.errors import NotFound, ServiceError
-from mirada.services.images import open_upload
+from mirada.services.images import decoded_batches, open_upload
 from mirada.services.photos import clean_filename, stored_photo
 from mirada.storage import BlobStore, user_blob_prefix
 from mirada.vision.predictions import Prediction
 
 HISTORY_PAGE_SIZE = 24
+
+
+RANK_BATCH = 16
 
 
 @dataclass(frozen=True)
@@ -47,24 +50,28 @@ def classify_uploads(
     blobs: BlobStore,
 ) -> list[UploadOutcome]:
     """Classify each upload and store the accepted ones; refused ones leave nothing behind."""
-    outcomes: dict[int, UploadOutcome] = {}
-    accepted: list[tuple[int, Upload, Image.Image]] = []
-    for position, upload in enumerate(uploads):
+    refused: dict[int, UploadOutcome] = {}
+
+    def decode(position: int) -> Image.Image | None:
         try:
-            accepted.append((position, upload, open_upload(upload.data, settings=settings)))
+            return open_upload(uploads[position].data, settings=settings)
         except ServiceError as exc:
-            outcomes[position] = UploadOutcome(clean_filename(upload.filename), error=exc)
-    ranked = model.rank([image for *_, image in accepted]) if accepted else []
-    for (position, upload, image), predictions in zip(accepted, ranked, strict=True):
-        outcomes[position] = _store(
-            user=user,
-            upload=upload,
-            image=image,
-            predictions=predictions,
-            model=model,
-            blobs=blobs,
-        )
-    return [outcomes[position] for position in range(len(uploads))]
+            refused[position] = UploadOutcome(clean_filename(uploads[position].filename), error=exc)
+            return None
+
+    outcomes: dict[int, UploadOutcome] = {}
+    for batch in decoded_batches(range(len(uploads)), decode, max_count=RANK_BATCH):
+        ranked = model.rank([image for _, image in batch])
+        for (position, image), predictions in zip(batch, ranked, strict=True):
+            outcomes[position] = _store(
+                user=user,
+                upload=uploads[position],
+                image=image,
+                predictions=predictions,
+                model=model,
+                blobs=blobs,
+            )
+    return [refused.get(position) or outcomes[position] for position in range(len(uploads))]
 
 
 def _store(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from PIL import Image
@@ -9,6 +12,9 @@ from PIL import Image
 from mirada.config import Settings
 from mirada.services.errors import ServiceError
 from mirada.vision.intake import ImageRejected, open_image
+
+T = TypeVar("T")
+DECODED_PIXEL_BUDGET = 48_000_000  # about 150 MB of RGB
 
 
 class ImageRefused(ServiceError):
@@ -65,3 +71,32 @@ def content_type_of(data: bytes) -> str:
         if data.startswith(signature):
             return content_type
     return "application/octet-stream"
+
+
+def decoded_batches(
+    items: Iterable[T],
+    decode: Callable[[T], Image.Image | None],
+    *,
+    max_count: int,
+    max_pixels: int = DECODED_PIXEL_BUDGET,
+) -> Iterator[list[tuple[T, Image.Image]]]:
+    """Decode ``items`` into batches of at most ``max_count`` images and ``max_pixels`` pixels.
+
+    However many photos a request or a job holds, only about ``max_pixels`` decoded
+    pixels (or one larger image, alone) are in memory at once. Items whose ``decode``
+    gives None are left out.
+    """
+    batch: list[tuple[T, Image.Image]] = []
+    pixels = 0
+    for item in items:
+        image = decode(item)
+        if image is None:
+            continue
+        size = image.width * image.height
+        if batch and (len(batch) >= max_count or pixels + size > max_pixels):
+            yield batch
+            batch, pixels = [], 0
+        batch.append((item, image))
+        pixels += size
+    if batch:
+        yield batch

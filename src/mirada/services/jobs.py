@@ -10,6 +10,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from mirada import runtime
 from mirada.db import Job, Project, User, db
@@ -58,7 +59,13 @@ def submit_job(*, project: Project, kind: str) -> Job:
     existing = active_job(project=project, kind=kind)
     if existing is not None:
         return existing
-    job = create_job(project=project, kind=kind)
+    try:
+        job = create_job(project=project, kind=kind)
+    except IntegrityError:  # a double submit created it a moment ago
+        db.session.rollback()
+        running = active_job(project=project, kind=kind)
+        assert running is not None
+        return running
     runtime.job_queue().enqueue(job.id)
     return job
 

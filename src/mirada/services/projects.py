@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from mirada.config import Settings
-from mirada.db import Example, Project, ProjectClass, User, db
+from mirada.db import Classification, Example, Project, ProjectClass, User, db
 from mirada.services.errors import Conflict, NotFound, ServiceError
 from mirada.services.images import open_upload
 from mirada.services.photos import clean_filename, stored_photo
@@ -18,6 +20,7 @@ from mirada.storage import BlobStore, user_blob_prefix
 
 MAX_NAME_LENGTH = 100
 MAX_DESCRIPTION_LENGTH = 2000
+MAX_CLASSES = 100  # also keeps the confusion matrix picture a sensible size
 EXAMPLES_PAGE_SIZE = 60
 
 
@@ -41,29 +44,65 @@ def _clean_name(name: str) -> str:
     return name
 
 
+def _clean_description(description: str) -> str:
+    if len(description) > MAX_DESCRIPTION_LENGTH:
+        raise ServiceError(
+            "description_too_long",
+            _l("Use at most %(n)d characters for the description.", n=MAX_DESCRIPTION_LENGTH),
+        )
+    if any(not ch.isprintable() and ch not in "\t\r\n" for ch in description):
+        raise ServiceError(
+            "description_invalid", _l("The description contains characters that are not allowed.")
+        )
+    return description.strip()
+
+
+def _same_name(a: str, b: str) -> bool:
+    """Names are the same whatever their case, in any alphabet (SQL's lower() knows ASCII)."""
+    return a.casefold() == b.casefold()
+
+
+@contextmanager
+def _unless_taken(error: Conflict) -> Iterator[None]:
+    """Turn a unique-constraint clash at commit (a double submit) into ``error``."""
+    try:
+        yield
+    except IntegrityError:
+        db.session.rollback()
+        raise error from None
+
+
+def _project_exists() -> Conflict:
+    return Conflict("project_exists", _l("You already have a project with this name."))
+
+
+def _class_exists() -> Conflict:
+    return Conflict("class_exists", _l("This project already has a class with this name."))
+
+
+def _duplicate() -> Conflict:
+    return Conflict("duplicate", _l("This photo is already in the project."))
+
+
 # Projects
 
 
 def create_project(*, user: User, name: str, description: str = "") -> Project:
     """A new, empty project."""
     name = _clean_name(name)
-    if len(description) > MAX_DESCRIPTION_LENGTH:
-        raise ServiceError(
-            "description_too_long",
-            _l("Use at most %(n)d characters for the description.", n=MAX_DESCRIPTION_LENGTH),
-        )
+    description = _clean_description(description)
     if _project_named(user.id, name) is not None:
-        raise Conflict("project_exists", _l("You already have a project with this name."))
-    project = Project(user_id=user.id, name=name, description=description.strip())
-    db.session.add(project)
-    db.session.commit()
+        raise _project_exists()
+    project = Project(user_id=user.id, name=name, description=description)
+    with _unless_taken(_project_exists()):
+        db.session.add(project)
+        db.session.commit()
     return project
 
 
 def _project_named(user_id: int, name: str) -> Project | None:
-    return db.session.scalar(
-        select(Project).where(Project.user_id == user_id, func.lower(Project.name) == name.lower())
-    )
+    projects = db.session.scalars(select(Project).where(Project.user_id == user_id))
+    return next((p for p in projects if _same_name(p.name, name)), None)
 
 
 def list_projects(*, user: User) -> list[Project]:
@@ -98,48 +137,56 @@ def update_project(*, project: Project, name: str, description: str, threshold: 
     name = _clean_name(name)
     other = _project_named(project.user_id, name)
     if other is not None and other.id != project.id:
-        raise Conflict("project_exists", _l("You already have a project with this name."))
+        raise _project_exists()
     if not 0.0 <= threshold <= 1.0:
         raise ServiceError("threshold_invalid", _l("The threshold must be a number from 0 to 1."))
-    if len(description) > MAX_DESCRIPTION_LENGTH:
-        raise ServiceError(
-            "description_too_long",
-            _l("Use at most %(n)d characters for the description.", n=MAX_DESCRIPTION_LENGTH),
-        )
-    project.name, project.description, project.threshold = name, description.strip(), threshold
-    db.session.commit()
+    description = _clean_description(description)
+    project.name, project.description, project.threshold = name, description, threshold + 0.0
+    with _unless_taken(_project_exists()):
+        db.session.commit()
 
 
 def delete_project(*, project: Project, blobs: BlobStore) -> None:
-    """Delete the project with its classes, examples, versions and files."""
+    """Delete the project with its classes, examples, versions, predictions and files."""
     prefix = project_prefix(project)
+    predictions = db.session.execute(
+        select(Classification.image_key, Classification.thumbnail_key).where(
+            Classification.project_id == project.id
+        )
+    ).all()
     project.serving_version_id = None
     db.session.flush()
     db.session.delete(project)
     db.session.commit()
     blobs.delete_prefix(prefix)
+    _delete_blobs(blobs, [key for keys in predictions for key in keys])
 
 
 # Classes
 
 
 def add_class(*, project: Project, name: str) -> ProjectClass:
-    """A new class in the project."""
+    """A new class in the project (at most MAX_CLASSES)."""
     name = _clean_name(name)
     if _class_named(project, name) is not None:
-        raise Conflict("class_exists", _l("This project already has a class with this name."))
+        raise _class_exists()
+    count = db.session.scalar(
+        select(func.count(ProjectClass.id)).where(ProjectClass.project_id == project.id)
+    )
+    if (count or 0) >= MAX_CLASSES:
+        raise ServiceError(
+            "too_many_classes", _l("A project can have at most %(n)d classes.", n=MAX_CLASSES)
+        )
     cls = ProjectClass(project_id=project.id, name=name)
-    db.session.add(cls)
-    db.session.commit()
+    with _unless_taken(_class_exists()):
+        db.session.add(cls)
+        db.session.commit()
     return cls
 
 
 def _class_named(project: Project, name: str) -> ProjectClass | None:
-    return db.session.scalar(
-        select(ProjectClass).where(
-            ProjectClass.project_id == project.id, func.lower(ProjectClass.name) == name.lower()
-        )
-    )
+    classes = db.session.scalars(select(ProjectClass).where(ProjectClass.project_id == project.id))
+    return next((c for c in classes if _same_name(c.name, name)), None)
 
 
 def get_class(*, project: Project, class_id: int) -> ProjectClass:
@@ -159,7 +206,7 @@ def rename_class(*, cls: ProjectClass, name: str) -> None:
     name = _clean_name(name)
     other = _class_named(cls.project, name)
     if other is not None and other.id != cls.id:
-        raise Conflict("class_exists", _l("This project already has a class with this name."))
+        raise _class_exists()
     cls.name = name
     db.session.commit()
 
@@ -230,7 +277,7 @@ def add_examples(
     Files already in the project (same bytes) are refused as duplicates. With
     ``create_classes`` an unknown class name makes a new class; otherwise it is refused.
     """
-    classes = {cls.name.lower(): cls for cls in project.classes}
+    classes = {cls.name.casefold(): cls for cls in project.classes}
     seen = set(db.session.scalars(select(Example.sha256).where(Example.project_id == project.id)))
     outcomes: list[ExampleOutcome] = []
     created: set[int] = set()
@@ -238,16 +285,16 @@ def add_examples(
     for upload in uploads:
         filename = clean_filename(upload.filename)
         try:
-            cls = classes.get(" ".join(upload.class_name.split()).lower())
+            cls = classes.get(" ".join(upload.class_name.split()).casefold())
             if cls is None:
                 if not create_classes:
                     raise NotFound("class_not_found", _l("No such class."))
                 cls = add_class(project=project, name=upload.class_name)
-                classes[cls.name.lower()] = cls
+                classes[cls.name.casefold()] = cls
                 created.add(cls.id)
             digest = hashlib.sha256(upload.data).hexdigest()
             if digest in seen:
-                raise Conflict("duplicate", _l("This photo is already in the project."))
+                raise _duplicate()
             example = _store_example(
                 project=project,
                 cls=cls,
@@ -295,8 +342,9 @@ def _store_example(
             thumbnail_key=files.thumbnail_key,
             source=source,
         )
-        db.session.add(example)
-        db.session.commit()
+        with _unless_taken(_duplicate()):
+            db.session.add(example)
+            db.session.commit()
     return example
 
 

@@ -8,13 +8,14 @@ from typing import Any
 import numpy as np
 from flask_babel import format_decimal
 from flask_babel import gettext as _
+from PIL import Image
 from sqlalchemy import func, select
 
 from mirada import runtime
 from mirada.db import Example, Job, ModelVersion, Project, db
 from mirada.services import jobs
 from mirada.services.errors import ServiceError
-from mirada.services.images import open_upload
+from mirada.services.images import decoded_batches, open_upload
 from mirada.services.projects import class_counts, project_prefix
 from mirada.storage import BlobNotFound
 from mirada.vision.evaluation import Issue, check_trainable, evaluate
@@ -106,24 +107,26 @@ def _embed_pending(project_id: int, progress: jobs.Progress, start: float, end: 
         )
     )
     settings, blobs, inference = runtime.settings(), runtime.blobs(), runtime.inference()
-    for done in range(0, len(ids), EMBED_BATCH):
-        examples = list(
-            db.session.scalars(
-                select(Example).where(Example.id.in_(ids[done : done + EMBED_BATCH]))
-            )
-        )
-        images = []
-        for example in examples:
-            try:
-                images.append(open_upload(blobs.get(example.image_key), settings=settings))
-            except (BlobNotFound, ServiceError) as exc:
-                raise jobs.JobFailed("example_unreadable", filename=example.filename) from exc
-        vectors = inference.embed(images).astype(EMBEDDING_DTYPE)
-        for example, vector in zip(examples, vectors, strict=True):
+
+    def decode(example_id: int) -> Image.Image:
+        example = db.session.get(Example, example_id)
+        assert example is not None
+        try:
+            return open_upload(blobs.get(example.image_key), settings=settings)
+        except (BlobNotFound, ServiceError) as exc:
+            raise jobs.JobFailed("example_unreadable", filename=example.filename) from exc
+
+    done = 0
+    for batch in decoded_batches(ids, decode, max_count=EMBED_BATCH):
+        vectors = inference.embed([image for _id, image in batch]).astype(EMBEDDING_DTYPE)
+        for (example_id, _image), vector in zip(batch, vectors, strict=True):
+            example = db.session.get(Example, example_id)
+            assert example is not None
             example.embedding = vector.tobytes()
             example.embedding_ready = True
         db.session.commit()
-        progress(start + (end - start) * (done + len(examples)) / len(ids), "embedding")
+        done += len(batch)
+        progress(start + (end - start) * done / len(ids), "embedding")
     return len(ids)
 
 
@@ -157,16 +160,19 @@ def run_train_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     project = db.session.get(Project, job.project_id)
     assert project is not None
     _embed_pending(project.id, progress, 0.0, 0.6)
-    errors, warnings = training_check(project=project)
-    if errors:
-        raise jobs.JobFailed("training_blocked", issues=_issues_json(errors))
     classes = list(project.classes)
     position = {cls.id: index for index, cls in enumerate(classes)}
+    # Examples added while this job embedded wait for the next run.
     rows = db.session.execute(
         select(Example.id, Example.class_id, Example.embedding)
-        .where(Example.project_id == project.id)
+        .where(Example.project_id == project.id, Example.embedding_ready.is_(True))
         .order_by(Example.id)
     ).all()
+    counts = np.bincount([position[row.class_id] for row in rows], minlength=len(classes))
+    check = check_trainable({cls.name: int(n) for cls, n in zip(classes, counts, strict=True)})
+    if check.errors:
+        raise jobs.JobFailed("training_blocked", issues=_issues_json(check.errors))
+    warnings = check.warnings
     example_ids = [row.id for row in rows]
     embeddings = np.stack([np.frombuffer(row.embedding, dtype=EMBEDDING_DTYPE) for row in rows])
     labels = np.array([position[row.class_id] for row in rows])

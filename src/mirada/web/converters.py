@@ -19,3 +19,12 @@ class IdConverter(IntegerConverter):
 def valid_id(value: int | None) -> int | None:
     """``value`` if it can be a database id, else None (for ids in query strings)."""
     return value if value is not None and 1 <= value <= MAX_ID else None
+
+
+def parse_id(raw: str | None) -> int | None:
+    """A form or query value as a database id, or None.
+
+    ASCII digits only: ``str.isdigit`` also accepts superscripts and other scripts' digits.
+    """
+    raw = (raw or "").strip()
+    return valid_id(int(raw)) if raw.isascii() and raw.isdigit() else None

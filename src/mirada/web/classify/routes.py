@@ -27,7 +27,7 @@ from mirada.services.classifiers import ChosenModel, imagenet_model, project_mod
 from mirada.services.errors import NotFound, ServiceError
 from mirada.services.feedback import give_feedback
 from mirada.services.training import request_embeddings
-from mirada.web.converters import valid_id
+from mirada.web.converters import parse_id, valid_id
 from mirada.web.current_user import current_user, login_required
 from mirada.web.errors import render_error, wants_json
 from mirada.web.forms import ConfirmForm
@@ -84,7 +84,7 @@ def _model_choices(user: User) -> list[tuple[str, str]]:
 def _chosen_model(user: User, choice: str) -> ChosenModel:
     if choice in ("", IMAGENET):
         return imagenet_model(inference=inference())
-    project_id = valid_id(int(choice)) if choice.isdigit() else None
+    project_id = parse_id(choice)
     if project_id is None:
         raise NotFound("project_not_found", _l("No such project."))
     project = projects.get_project(user=user, project_id=project_id)
@@ -175,7 +175,7 @@ def delete(classification_id: int) -> Response:
 @login_required
 def feedback(classification_id: int) -> Response:
     raw = request.form.get("class_id") or request.form.get("correct_class_id") or ""
-    class_id = valid_id(int(raw)) if raw.isdigit() else None
+    class_id = parse_id(raw)
     if class_id is None:
         raise ServiceError("class_required", _l("Choose the right class."))
     cls = give_feedback(

@@ -40,7 +40,7 @@ from mirada.services.training import (
 )
 from mirada.storage import BlobNotFound
 from mirada.vision.confusion_plot import confusion_matrix_png
-from mirada.web.converters import valid_id
+from mirada.web.converters import parse_id, valid_id
 from mirada.web.current_user import current_user, login_required
 from mirada.web.errors import render_error, wants_json
 from mirada.web.media import MEDIA_KINDS, photo_response
@@ -62,6 +62,7 @@ SKIP_MESSAGES = {
     ),
     "too_large": _l("The file is larger than the upload limit."),
     "corrupt": _l("This entry of the archive is damaged and cannot be read."),
+    "encrypted": _l("This entry of the archive is encrypted and cannot be read."),
 }
 STAGES = {
     "embedding": _l("Reading the photos"),
@@ -84,15 +85,9 @@ def _class(project: Project, class_id: int) -> ProjectClass:
     return projects.get_class(project=project, class_id=class_id)
 
 
-def _as_id(raw: str) -> int | None:
-    """``raw`` as a database id, or None (ASCII digits only: ``int`` takes others too)."""
-    raw = raw.strip()
-    return valid_id(int(raw)) if raw.isascii() and raw.isdigit() else None
-
-
 def _form_id(name: str) -> int | None:
     """An id sent in a form field, or None."""
-    return _as_id(request.form.get(name, ""))
+    return parse_id(request.form.get(name, ""))
 
 
 def _reap() -> None:
@@ -586,7 +581,7 @@ def change_examples(project_id: int, class_id: int) -> Page:
     if action not in ("move", "delete"):
         raise ServiceError("action_invalid", _l("Choose what to do with the selected photos."))
     raw_ids = request.form.getlist("example_ids")
-    ids = [_as_id(raw) for raw in raw_ids]
+    ids = [parse_id(raw) for raw in raw_ids]
     if not ids:
         return _class_page(project, cls, status=400, error=str(_("Select at least one photo.")))
     if None in ids:
