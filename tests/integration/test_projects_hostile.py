@@ -84,3 +84,18 @@ def test_deleting_a_project_deletes_the_photos_classified_with_it(app, browser) 
     wait_for_jobs(app)
     assert browser.post(f"/projects/{project_id}/delete").status_code == 302
     assert blob_files(app) == []
+
+
+def test_class_page_refusals_answer_json_to_scripts(app, browser) -> None:
+    project_id = browser.create_project("Scripts")
+    cls = browser.add_class(project_id, "only")
+    merged = browser.post(
+        f"/projects/{project_id}/classes/{cls}/merge", {"target_id": str(cls)}, headers=JSON
+    )
+    assert merged.status_code == 400
+    assert merged.json["error"]["message"] == "Choose another class to merge into."
+    nothing = browser.post(
+        f"/projects/{project_id}/classes/{cls}/examples", {"action": "delete"}, headers=JSON
+    )
+    assert nothing.status_code == 400
+    assert nothing.json["error"]["code"] == "invalid_request"

@@ -485,7 +485,10 @@ def _class_page(
     status: int = 200,
     error: str | None = None,
     rename_form: ClassForm | None = None,
-) -> tuple[str, int]:
+) -> tuple[str | Response, int]:
+    if status >= 400 and wants_json():
+        message = error or (_first_error(rename_form) if rename_form else None)
+        return render_error(status, message, code="invalid_request")
     after = valid_id(request.args.get("after", type=int))
     examples, next_after = projects.list_examples(cls=cls, after=after)
     page = render_template(
