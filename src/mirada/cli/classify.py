@@ -7,7 +7,6 @@ store); without it nothing but the ONNX model is needed.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from collections.abc import Iterable, Iterator
@@ -18,7 +17,7 @@ import click
 import numpy as np
 
 from mirada.config import Settings
-from mirada.vision.backbone import Backbone, ModelNotFound
+from mirada.vision.backbone import Backbone, ModelNotFound, model_fingerprint
 from mirada.vision.intake import ImageRejected, open_image
 from mirada.vision.pipeline import Outcome, classify_stream, default_workers
 from mirada.vision.predictions import Classifier, ImageNetClassifier
@@ -70,19 +69,13 @@ def load_project_classifier(name: str, *, email: str | None) -> tuple[Settings, 
     backbone = Backbone(
         settings.resolved_model_path, threads=settings.inference_threads, spinning=False
     )
-    if _fingerprint(settings.resolved_model_path) != trained_on:
+    if model_fingerprint(settings.resolved_model_path) != trained_on:
         click.echo(
             f"Warning: version {number} was trained with another backbone "
             f"({trained_on}); its results with {settings.resolved_model_path} may be wrong.",
             err=True,
         )
     return settings, HeadClassifier(backbone, head)
-
-
-def _fingerprint(path: Path) -> str:
-    """The short digest the inference adapter records as the backbone's version."""
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()[:12]
 
 
 @click.command()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Sequence
 from functools import cached_property
@@ -46,11 +45,9 @@ class InProcessInference:
     def model(self) -> ModelInfo:
         """The model's name and a short fingerprint of the file, as its version."""
         self._loaded()
-        digest = hashlib.sha256()
-        with self.model_path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        return ModelInfo(name=MODEL_NAME, version=digest.hexdigest()[:12])
+        from mirada.vision.backbone import model_fingerprint
+
+        return ModelInfo(name=MODEL_NAME, version=model_fingerprint(self.model_path))
 
     def classify(self, images: Sequence[Image.Image], *, k: int = 5) -> list[list[Prediction]]:
         return self._loaded().classify(list(images), k=k)

@@ -13,7 +13,8 @@ from mirada.inference import Inference
 from mirada.services.errors import Conflict
 from mirada.services.heads import load_head
 from mirada.storage import BlobStore
-from mirada.vision.predictions import Prediction, top_k
+from mirada.vision.custom import rank_by_head
+from mirada.vision.predictions import Prediction
 
 TOP_K = 5
 
@@ -48,11 +49,9 @@ def project_model(*, project: Project, inference: Inference, blobs: BlobStore) -
             _l("This project has no trained version yet. Train it first."),
         )
     head = load_head(version=version, blobs=blobs)
-    k = min(TOP_K, len(head.class_names))
 
     def rank(images: Sequence[Image.Image]) -> list[list[Prediction]]:
-        logits = head.logits(inference.embed(images))
-        return [top_k(row, k, labels=head.class_names) for row in logits]
+        return rank_by_head(head, inference.embed(images), TOP_K)
 
     return ChosenModel(
         name=project.name[:64],

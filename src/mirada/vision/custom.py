@@ -31,8 +31,10 @@ class HeadClassifier:
 
     def predict(self, batch: np.ndarray, k: int) -> list[list[Prediction]]:
         """The ``k`` best classes (at most all of them) of each image in a preprocessed batch."""
-        probabilities = self.head.probabilities(self.backbone.run(batch).embeddings)
-        # Log-probabilities are logits whose softmax gives the probabilities back.
-        log_p = np.log(np.maximum(probabilities.astype(np.float64), np.finfo(np.float64).tiny))
-        k = min(k, len(self.class_names))
-        return [top_k(row, k, labels=self.class_names) for row in log_p]
+        return rank_by_head(self.head, self.backbone.run(batch).embeddings, k)
+
+
+def rank_by_head(head: Head, embeddings: np.ndarray, k: int) -> list[list[Prediction]]:
+    """The ``k`` most probable of the head's classes (at most all) for each embedding."""
+    k = min(k, len(head.class_names))
+    return [top_k(row, k, labels=head.class_names) for row in head.logits(embeddings)]
