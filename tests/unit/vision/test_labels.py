@@ -104,7 +104,11 @@ def test_names_per_language_fall_back_to_english() -> None:
     assert cat.name("es") == "gato egipcio"
     assert cat.name("es_ES.UTF-8") == cat.name("es-MX") == cat.name("ES") == "gato egipcio"
     assert cat.name("en") == cat.name("fr") == cat.name("C") == cat.name(None) == "Egyptian cat"
-    assert cat.fields("es") == {"label": "gato egipcio", "label_en": "Egyptian cat", "wnid": "n02124075"}
+    assert cat.fields("es") == {
+        "label": "gato egipcio",
+        "label_en": "Egyptian cat",
+        "wnid": "n02124075",
+    }
     assert imagenet_label(967).name("es") == "café expreso"
     assert imagenet_label(134).name("es") != imagenet_label(517).name("es")  # the two cranes
 
