@@ -1,6 +1,6 @@
 """The start page's example: a real photo and what the ImageNet model said about it.
 
-The photo is scikit-image's ``chelsea`` (a cat), shrunk to 451×300 and saved as WebP in
+The photo is scikit-image's ``chelsea`` (a cat), shrunk to 451 by 300 pixels and saved as WebP in
 ``static/img/chelsea.webp``. The predictions are the model's answer for that very file;
 ``tests/integration/test_start_page.py`` classifies it again and checks them.
 """
