@@ -32,4 +32,4 @@ def test_visitors_see_a_photo_and_what_the_model_said(
     expect(page.locator(".features h3")).to_have_count(3)
     assert heading_levels(page) == [1, 2, 3, 3, 3]
     assert horizontal_overflow(page) is None
-    screenshot(page, "home")
+    screenshot(page, "start-page")
