@@ -191,7 +191,7 @@ def delete(classification_id: int) -> Response:
 @login_required
 def feedback(classification_id: int) -> Response:
     """Label a project's prediction; scripts get JSON and correct in place, forms come back."""
-    raw = request.form.get("class_id") or request.form.get("correct_class_id") or ""
+    raw = request.form.get("class_id") or ""
     class_id = parse_id(raw)
     if class_id is None:
         raise ServiceError("class_required", _l("Choose the right class."))
