@@ -92,6 +92,20 @@ def test_a_correction_saved_by_a_script_answers_json(app, taught) -> None:
     assert "Labelled as one." in page
     assert f'id="correct-{row}"' not in page
 
+    # Once only: a second answer (another tab, a double tap) adds nothing.
+    again = browser.post(
+        f"/history/{row}/feedback", {"class_id": str(taught["zeros"])}, headers=JSON
+    )
+    assert again.status_code == 409
+    assert again.json["error"] == {
+        "code": "already_labelled",
+        "message": "This photo is already labelled.",
+    }
+    wait_for_jobs(app)
+    assert examples_in(app, taught["ones"]) == before + 1
+    with app.app_context():
+        assert db.session.get(Classification, row).feedback_class_id == taught["ones"]
+
 
 def test_a_correction_sent_by_a_form_comes_back_to_its_entry(app, taught) -> None:
     browser, row = taught["browser"], taught["result"]["id"]
