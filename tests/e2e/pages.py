@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from babel.support import NullTranslations, Translations
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Dialog, Locator, Page, expect
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = REPO_ROOT / "src" / "mirada" / "web" / "translations"
@@ -152,3 +152,47 @@ def horizontal_overflow(page: Page) -> tuple[int, int] | None:
     viewport = page.viewport_size
     width = min(client_width, viewport["width"] if viewport else client_width)
     return (scroll_width, width) if scroll_width > width else None
+
+
+def answer_confirmation(page: Page, *, accept: bool) -> list[str]:
+    """Answer the page's next ``window.confirm``; the list gets the question it asked."""
+    asked: list[str] = []
+
+    def answer(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        if accept:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    page.once("dialog", answer)
+    return asked
+
+
+def heading_levels(page: Page) -> list[int]:
+    """The levels of the page's visible headings, in document order."""
+    levels: list[int] = page.locator("h1, h2, h3, h4, h5, h6").evaluate_all(
+        "els => els.filter(el => el.getClientRects().length).map(el => Number(el.tagName[1]))"
+    )
+    return levels
+
+
+def words_broken_across_lines(locator: Locator) -> list[str]:
+    """Words of the element's text that the layout split over two lines."""
+    broken: list[str] = locator.evaluate(
+        """el => {
+            const found = [];
+            const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+              for (const match of node.data.matchAll(/\\S+/g)) {
+                const range = document.createRange();
+                range.setStart(node, match.index);
+                range.setEnd(node, match.index + match[0].length);
+                const lines = new Set(Array.from(range.getClientRects(), r => Math.round(r.top)));
+                if (lines.size > 1) found.push(match[0]);
+              }
+            }
+            return found;
+        }"""
+    )
+    return broken

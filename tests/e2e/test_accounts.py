@@ -15,6 +15,7 @@ from tests.e2e.pages import (
     HOME_ANONYMOUS,
     PASSWORD,
     LiveServer,
+    answer_confirmation,
     catalog,
     duplicate_field_ids,
     expect_signed_in,
@@ -248,7 +249,22 @@ def test_admin_disables_a_user_who_is_signed_out_at_once(
     expect(admin.get_by_text("1 user", exact=True)).to_be_visible()
     screenshot(admin, "admin-users")
 
-    row.get_by_role("button", name="Disable").click()
+    # Disabling is destructive: it looks it (red, unlike "Make administrator"), and asks first.
+    disable = row.get_by_role("button", name="Disable")
+    colours = [
+        button.evaluate("el => getComputedStyle(el).color")
+        for button in (disable, row.get_by_role("button", name="Make administrator"))
+    ]
+    assert colours[0] == "rgb(164, 38, 44)" and colours[1] != colours[0], colours
+    asked = answer_confirmation(admin, accept=False)
+    disable.click()
+    assert asked == [
+        f"Disable {email}? They are signed out at once and cannot sign in until an "
+        "administrator enables the account again."
+    ]
+    expect(row.locator(".badge-ok")).to_have_text("Active")
+    answer_confirmation(admin, accept=True)
+    disable.click()
     expect(flash(admin)).to_have_text(f"{email} is disabled and signed out.")
     expect(admin).to_have_url(re.compile(r"/admin/users\?q="))
     expect(row.locator(".badge-off")).to_have_text("Disabled")

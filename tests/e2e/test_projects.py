@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.pages import flash, heading, horizontal_overflow, open_nav, register
+from tests.e2e.pages import (
+    answer_confirmation,
+    flash,
+    heading,
+    horizontal_overflow,
+    open_nav,
+    register,
+)
 from tests.support.projects import digit_pngs
 
 pytestmark = pytest.mark.e2e
@@ -208,28 +215,53 @@ def test_train_a_project_classify_with_it_correct_it_and_retrain(
         assert sorted(labels.all_inner_texts()) == sorted(CLASSES), labels.all_inner_texts()
         expect(labels.first).to_have_text(cls)  # zeros and ones: easy to tell apart
         expect(card.locator(".alert")).to_have_count(0)
+        # The right-class choice is on the card, the prediction preselected.
+        expect(card.get_by_label("Right class").locator("option:checked")).to_have_text(cls)
     shot("classify-project")
 
-    # 5. Tell it the right class in the history: the photo becomes an example.
-    open_nav(page).get_by_role("link", name="History").click()
+    # 5. Confirm one prediction from its card, without leaving the page.
+    page.evaluate("window.stayed = true")
+    card = cards.filter(has_text="new-zero.png")
+    card.get_by_role("button", name="Save the right class").click()
+    expect(card.locator(".feedback-done")).to_have_text(
+        "Thank you. The photo is now an example of zero."
+    )
+    expect(card.locator("form.feedback-form")).to_have_count(0)
+    assert page.evaluate("window.stayed") is True
+
+    # ... and the other from the history, reached from the project's "Label these first".
+    open_nav(page).get_by_role("link", name="Projects").click()
+    page.locator(".project-item").get_by_role("link", name=name).click()
+    first = page.locator("#label-first .uncertain-list").get_by_role("link")
+    expect(first).to_have_count(1)
+    expect(first).to_contain_text("new-one.png")
+    first.click()
+    expect(page).to_have_url(re.compile(r"/history\?before=(\d+)#classification-\d+$"))
     items = page.locator(".history-item")
-    expect(items).to_have_count(2)
-    expect(items.first).to_contain_text(f"Model {name}")
     taught = items.filter(has_text="new-one.png")
     other = items.filter(has_text="new-zero.png")
-    expect(other.get_by_role("button", name=re.compile(r"^Right: (zero|one)$"))).to_be_visible()
+    expect(items.first).to_contain_text("new-one.png")
+    expect(taught).to_be_in_viewport()
+    expect(taught.locator(".history-model")).to_have_text(f"Model: {name}, version 1")
+    expect(taught.get_by_label("Right class").locator("option:checked")).to_have_text("one")
+    page.evaluate("window.stayed = true")
     taught.get_by_label("Right class").select_option(label="one")
-    taught.get_by_role("button", name="Correct it").click()
-    expect(flash(page)).to_have_text("Thank you. The photo is now an example of one.")
-    expect(page).to_have_url(re.compile(r"/history$"))
-    expect(taught.locator(".feedback-done")).to_have_text("Labelled as one.")
+    taught.get_by_role("button", name="Save the right class").click()
+    expect(taught.locator(".feedback-done")).to_have_text(
+        "Thank you. The photo is now an example of one."
+    )
+    expect(taught.locator(".feedback-done")).to_be_focused()
     expect(taught.locator("form.feedback-form")).to_have_count(0)
-    expect(other.locator("form.feedback-form")).to_have_count(1)
+    assert page.evaluate("window.stayed") is True
+    shot("history-project")
+    page.goto("/history")
+    expect(other.locator(".feedback-done")).to_have_text("Labelled as zero.")
+    expect(taught.locator(".feedback-done")).to_have_text("Labelled as one.")
 
     open_nav(page).get_by_role("link", name="Projects").click()
     page.locator(".project-item").get_by_role("link", name=name).click()
     expect(class_count(page, "one")).to_have_text(f"{PER_CLASS + 1} examples")
-    expect(class_count(page, "zero")).to_have_text(f"{PER_CLASS} examples")
+    expect(class_count(page, "zero")).to_have_text(f"{PER_CLASS + 1} examples")
 
     # 6. Train again, then compare the two versions.
     press_train(page)
@@ -254,7 +286,7 @@ def test_train_a_project_classify_with_it_correct_it_and_retrain(
     expect(heading(page)).to_have_text("Version 1 and version 2")
     table = page.locator(".compare-table")
     examples = table.locator("tr").filter(has=page.get_by_role("rowheader", name="Examples"))
-    expect(examples.locator("td")).to_have_text([str(2 * PER_CLASS), str(2 * PER_CLASS + 1)])
+    expect(examples.locator("td")).to_have_text([str(2 * PER_CLASS), str(2 * PER_CLASS + 2)])
     accuracy = table.locator("tr").filter(has=page.get_by_role("rowheader", name="Accuracy"))
     expect(accuracy.locator("td")).to_have_text([re.compile(r"%"), re.compile(r"%")])
     for cls in CLASSES:
@@ -262,3 +294,32 @@ def test_train_a_project_classify_with_it_correct_it_and_retrain(
         expect(row.locator("td")).to_have_text([re.compile(r"^\d\.\d\d$")] * 2)
     shot("compare")
     assert not overflows, f"pages that scroll sideways (scrollWidth, width): {overflows}"
+
+
+def test_deleting_selected_photos_asks_first(
+    page: Page, unique_email: Callable[[str], str], digits: dict[str, list[Path]]
+) -> None:
+    register(page, unique_email("delete-selected"))
+    page.goto("/projects")
+    form = page.locator("main form")
+    form.get_by_label("Project name").fill(f"Pruned {uuid.uuid4().hex[:8]}")
+    form.get_by_role("button", name="Create project").click()
+    add = page.locator("form.add-class-form")
+    add.get_by_label("Class name").fill("zero")
+    add.get_by_role("button", name="Add class").click()
+    page.locator(".class-card").get_by_role("link", name="zero").click()
+    expect(heading(page)).to_have_text("zero")
+    page.locator("#upload").get_by_label("Photos").set_input_files(digits["zero"][:2])
+    page.locator("#upload").get_by_role("button", name="Upload photos").click()
+    page.get_by_role("link", name="Back to zero").click()
+    tiles = page.locator(".example-tile")
+    expect(tiles).to_have_count(2)
+
+    tiles.first.locator("input[type=checkbox]").check()
+    asked = answer_confirmation(page, accept=False)
+    page.get_by_role("button", name="Delete selected").click()
+    assert asked == ["Delete the selected photos from zero? This cannot be undone."]
+    expect(tiles).to_have_count(2)
+    answer_confirmation(page, accept=True)
+    page.get_by_role("button", name="Delete selected").click()
+    expect(tiles).to_have_count(1)

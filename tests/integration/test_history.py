@@ -73,7 +73,7 @@ def test_history_shows_model_and_localised_date(app, web, cat_jpeg) -> None:
     web.register("dates@example.com")
     classify(web, cat_jpeg)
     page = web.get("/history").get_data(as_text=True)
-    assert "imagenet/efficientnet-lite0" in page
+    assert "Model: ImageNet (1000 classes)" in page
     assert re.search(r"<time datetime=\"\d{4}-\d\d-\d\dT", page)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from tests.support.projects import Browser
 from tests.support.web import WebClient
 
 ANONYMOUS_PAGES = ["/", "/auth/register", "/auth/login", "/auth/forgot"]
@@ -28,3 +29,14 @@ def test_pages_have_clean_markup(app, web: WebClient) -> None:
         response = web.get(path)
         assert response.status_code == 200, path
         assert problems(response.get_data(as_text=True)) == [], path
+
+
+def test_upload_refusals_are_announced_by_a_container_not_by_the_list(app) -> None:
+    browser = Browser(app, "alerts@example.com")
+    project = browser.create_project("Alerts")
+    cls = browser.add_class(project, "notes")
+    page = browser.upload(project, cls, [(b"not a photo\n" * 9, "notes.jpg")])
+    html = page.get_data(as_text=True)
+    assert 'class="refused-list"' in html
+    assert re.search(r'<div role="alert">\s*<ul class="refused-list">', html)
+    assert not re.search(r'<(ul|ol)[^>]*role="alert"', html)

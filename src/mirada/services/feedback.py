@@ -10,7 +10,7 @@ from mirada.db import Classification, Project, ProjectClass, User, db
 from mirada.db.base import utcnow
 from mirada.services import projects
 from mirada.services.classifications import get_classification
-from mirada.services.errors import NotFound
+from mirada.services.errors import Conflict, NotFound
 from mirada.storage import BlobStore
 
 UNCERTAIN_LIMIT = 12
@@ -24,10 +24,15 @@ def give_feedback(
     settings: Settings,
     blobs: BlobStore,
 ) -> ProjectClass:
-    """Label a project's prediction with its right class; the photo becomes an example."""
+    """Label a project's prediction with its right class; the photo becomes an example.
+
+    Once only: a second answer (another tab, a double tap) would add the photo twice.
+    """
     row = get_classification(user=user, classification_id=classification_id)
     if row.project_id is None:
         raise NotFound("classification_not_found", _l("No such classification."))
+    if row.feedback_class_id is not None:
+        raise Conflict("already_labelled", _l("This photo is already labelled."))
     project = projects.get_project(user=user, project_id=row.project_id)
     cls = projects.get_class(project=project, class_id=class_id)
     projects.add_example_from_blob(

@@ -27,7 +27,13 @@ from mirada.services.classifiers import ChosenModel, imagenet_model, project_mod
 from mirada.services.errors import NotFound, ServiceError
 from mirada.services.feedback import give_feedback
 from mirada.services.training import request_embeddings
-from mirada.web.classify.presenters import shown_predictions, shown_top_label
+from mirada.web.classify.presenters import (
+    feedback_json,
+    model_label,
+    predicted_class,
+    shown_predictions,
+    shown_top_label,
+)
 from mirada.web.converters import parse_id, valid_id
 from mirada.web.current_user import current_user, login_required
 from mirada.web.errors import render_error, wants_json
@@ -48,7 +54,9 @@ def _user() -> User:
     return user
 
 
-def _as_json(outcome: UploadOutcome) -> dict[str, Any]:
+def _as_json(
+    outcome: UploadOutcome, classes_by_project: dict[int, list[ProjectClass]]
+) -> dict[str, Any]:
     if outcome.error is not None:
         return {
             "file": outcome.filename,
@@ -56,7 +64,12 @@ def _as_json(outcome: UploadOutcome) -> dict[str, Any]:
         }
     row = outcome.classification
     assert row is not None
-    return {"file": outcome.filename, **classification_json(row)}
+    answer = {"file": outcome.filename, **classification_json(row)}
+    classes = classes_by_project.get(row.project_id or 0)
+    if classes:
+        url = url_for("classify.feedback", classification_id=row.id)
+        answer["feedback"] = feedback_json(row, classes, url)
+    return answer
 
 
 def classification_json(row: Classification) -> dict[str, Any]:
@@ -64,7 +77,7 @@ def classification_json(row: Classification) -> dict[str, Any]:
     return {
         "id": row.id,
         "created_at": row.created_at.isoformat(),
-        "model": {"name": row.model_name, "version": row.model_version},
+        "model": {"name": row.model_name, "version": row.model_version, "label": model_label(row)},
         "project_id": row.project_id,
         "confident": row.confident,
         "predictions": shown_predictions(row),
@@ -74,6 +87,12 @@ def classification_json(row: Classification) -> dict[str, Any]:
 
 
 IMAGENET = "imagenet"
+
+
+@bp.context_processor
+def presenters() -> dict[str, Any]:
+    """What the Classify and History templates use to word a classification."""
+    return {"model_label": model_label, "predicted_class": predicted_class}
 
 
 def _model_choices(user: User) -> list[tuple[str, str]]:
@@ -145,7 +164,9 @@ def classify() -> Any:
     if wants_json():
         if len(outcomes) == 1 and refused:
             return render_error(status, str(refused[0].message), code=refused[0].code)
-        return jsonify({"results": [_as_json(o) for o in outcomes]}), status
+        rows = [o.classification for o in outcomes if o.classification is not None]
+        classes = _classes_by_project(rows)
+        return jsonify({"results": [_as_json(o, classes) for o in outcomes]}), status
     return _page(outcomes, choice), status
 
 
@@ -177,7 +198,8 @@ def delete(classification_id: int) -> Response:
 @bp.post("/history/<id:classification_id>/feedback")
 @login_required
 def feedback(classification_id: int) -> Response:
-    raw = request.form.get("class_id") or request.form.get("correct_class_id") or ""
+    """Label a project's prediction; scripts get JSON and correct in place, forms come back."""
+    raw = request.form.get("class_id") or ""
     class_id = parse_id(raw)
     if class_id is None:
         raise ServiceError("class_required", _l("Choose the right class."))
@@ -189,8 +211,12 @@ def feedback(classification_id: int) -> Response:
         blobs=blobs(),
     )
     request_embeddings(project=cls.project)
-    flash(_("Thank you. The photo is now an example of %(name)s.", name=cls.name), "success")
-    return redirect(safe_next(request.form.get("next"), url_for("classify.history")))
+    message = _("Thank you. The photo is now an example of %(name)s.", name=cls.name)
+    if wants_json():
+        return jsonify({"class": {"id": cls.id, "name": cls.name}, "message": message})
+    flash(message, "success")
+    back = safe_next(request.form.get("next"), url_for("classify.history"))
+    return redirect(f"{back.split('#')[0]}#classification-{classification_id}")
 
 
 @bp.post("/history/delete-all")

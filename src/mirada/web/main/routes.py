@@ -10,6 +10,7 @@ from mirada.db import db
 from mirada.services import accounts
 from mirada.web.current_user import current_user
 from mirada.web.i18n import LANGUAGE_COOKIE
+from mirada.web.main.example import EXAMPLE_IMAGE, EXAMPLE_PREDICTIONS, EXAMPLE_SIZE
 from mirada.web.main.forms import LanguageForm
 from mirada.web.redirects import safe_next
 
@@ -20,7 +21,12 @@ LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 @bp.get("/")
 def index() -> str:
-    return render_template("main/index.html")
+    return render_template(
+        "main/index.html",
+        example_image=EXAMPLE_IMAGE,
+        example_size=EXAMPLE_SIZE,
+        example_predictions=EXAMPLE_PREDICTIONS,
+    )
 
 
 @bp.post("/language")

@@ -14,11 +14,32 @@ if (navToggle && siteNav) {
   });
 }
 
-// The language switcher submits as soon as a language is picked.
+// The language switcher submits as soon as a language is picked with a pointer or a finger.
+// From the keyboard, arrows only move through the list (the change would reload the page at
+// once): Enter, or the "Change language" button that then shows, applies it.
 document.querySelectorAll("form.language-form").forEach((form) => {
   const select = form.querySelector("select");
   const button = form.querySelector("button");
   if (!select || !button) return;
-  button.classList.add("visually-hidden");
-  select.addEventListener("change", () => form.requestSubmit());
+  button.hidden = true;
+  let keyboard = false;
+  select.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      form.requestSubmit();
+    } else if (event.key !== "Tab") {
+      keyboard = true;
+    }
+  });
+  select.addEventListener("pointerdown", () => { keyboard = false; });
+  select.addEventListener("change", () => {
+    if (keyboard) button.hidden = false;
+    else form.requestSubmit();
+  });
+});
+
+// Forms and buttons that destroy something ask first (data-confirm holds the question).
+document.addEventListener("submit", (event) => {
+  const question = (event.submitter && event.submitter.dataset.confirm) || event.target.dataset.confirm;
+  if (question && !window.confirm(question)) event.preventDefault();
 });

@@ -1,4 +1,4 @@
-// The project pages: live progress of background jobs, and confirmation before deleting.
+// The project pages: live progress of background jobs.
 "use strict";
 
 (() => {
@@ -76,9 +76,3 @@
   });
 })();
 
-// Buttons that delete ask first.
-document.querySelectorAll("form.confirm-form").forEach((form) => {
-  form.addEventListener("submit", (event) => {
-    if (!window.confirm(form.dataset.confirm)) event.preventDefault();
-  });
-});
