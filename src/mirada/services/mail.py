@@ -21,7 +21,8 @@ def send_mail(*, settings: Settings, to: str, subject: str, body: str) -> None:
     if not settings.mail_server:
         # The text as written, not the transfer encoding (quoted-printable for accents).
         log.warning(
-            "No MIRADA_MAIL_SERVER set; this mail is not sent:\nFrom: %s\nTo: %s\nSubject: %s\n\n%s",
+            "No MIRADA_MAIL_SERVER set; this mail is not sent:\n"
+            "From: %s\nTo: %s\nSubject: %s\n\n%s",
             message["From"],
             message["To"],
             message["Subject"],
