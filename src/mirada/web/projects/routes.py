@@ -16,9 +16,9 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from werkzeug.datastructures import FileStorage
 
 from mirada.db import Job, ModelVersion, Project, ProjectClass, User
@@ -245,7 +245,7 @@ def _project_page(
             prefix="settings",
             name=project.name,
             description=project.description,
-            threshold=f"{project.threshold:g}",
+            threshold=format_decimal(project.threshold, "0.0##"),
         ),
         job_status=job_status,
         accept=ACCEPT_IMAGES,
