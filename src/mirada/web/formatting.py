@@ -26,18 +26,19 @@ def date_text(value: datetime) -> str:
     return str(format_date(value, "medium"))
 
 
-def datetime_text(value: datetime) -> str:
-    """``value`` in the page's zone: medium date and short time ("Nov 30, 2026, 6:04 PM")."""
+def datetime_text(value: datetime, *, seconds: bool = False) -> str:
+    """``value`` in the page's zone: medium date and short time ("Nov 30, 2026, 6:04 PM"), or
+    medium time with ``seconds``, for pages that set moments minutes apart side by side."""
     return (
         get_datetime_format("medium", locale=get_locale())
         .replace("'", "")
-        .replace("{0}", str(format_time(value, "short")))
+        .replace("{0}", str(format_time(value, "medium" if seconds else "short")))
         .replace("{1}", date_text(value))
     )
 
 
-def moment(value: datetime) -> Markup:
+def moment(value: datetime, *, seconds: bool = False) -> Markup:
     """A ``<time>`` element for ``value``: machine-readable UTC, readable local, zone as title."""
     return Markup('<time datetime="{}" title="{}">{}</time>').format(
-        value.isoformat(), str(get_timezone()), datetime_text(value)
+        value.isoformat(), str(get_timezone()), datetime_text(value, seconds=seconds)
     )
