@@ -258,6 +258,7 @@ def test_listing_users_as_json(app: Flask) -> None:
         (root, "root@example.org", True, True),
     ]
     assert rows[1]["display_name"] == "Root"
+    assert (rows[1]["locale"], rows[1]["timezone"]) == (None, None)
     assert rows[1]["last_login_at"] is None
     created = datetime.fromisoformat(rows[1]["created_at"])
     assert created.utcoffset() == timedelta(0)

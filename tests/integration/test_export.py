@@ -69,10 +69,9 @@ def test_export_name_and_readme_follow_the_user(app) -> None:
     job = browser.train(project_id)
     assert job["state"] == "succeeded", job
 
-    spanish = browser.get(
-        f"/projects/{project_id}/versions/1/export", headers={"Accept-Language": "es"}
-    )
     english = browser.get(f"/projects/{project_id}/versions/1/export")
+    assert browser.post("/language", {"locale": "es", "next": "/"}).status_code == 302
+    spanish = browser.get(f"/projects/{project_id}/versions/1/export")
 
     assert spanish.status_code == 200
     assert spanish.headers["Content-Disposition"] == (

@@ -130,6 +130,7 @@ def list_users(as_json: bool) -> None:
                 "is_admin": user.is_admin,
                 "is_active": user.is_active,
                 "locale": user.locale,
+                "timezone": user.timezone,
                 "created_at": _iso(user.created_at),
                 "last_login_at": _iso(user.last_login_at),
             }
