@@ -8,8 +8,9 @@ store); without it nothing but the ONNX model is needed.
 from __future__ import annotations
 
 import json
+import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
 
@@ -19,11 +20,26 @@ import numpy as np
 from mirada.config import Settings
 from mirada.vision.backbone import Backbone, ModelNotFound, model_fingerprint
 from mirada.vision.intake import ImageRejected, open_image
+from mirada.vision.labels import DEFAULT_LANGUAGE, LANGUAGES, base_language, imagenet_label
 from mirada.vision.pipeline import Outcome, classify_stream, default_workers
-from mirada.vision.predictions import Classifier, ImageNetClassifier
+from mirada.vision.predictions import Classifier, ImageNetClassifier, Prediction
 from mirada.vision.preprocess import preprocess
 
 BATCH_SIZE = 16
+LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
+
+Describe = Callable[[Prediction], dict[str, str]]
+
+
+def environment_language(environ: Mapping[str, str] = os.environ) -> str:
+    """The language of the first of LC_ALL, LC_MESSAGES and LANG that is set (as gettext).
+
+    English when none is set, or when it names a language without class names.
+    """
+    for name in LOCALE_VARIABLES:
+        if environ.get(name):
+            return base_language(environ[name])
+    return DEFAULT_LANGUAGE
 
 
 def load_classifier(settings: Settings) -> Classifier:
@@ -100,14 +116,29 @@ def load_project_classifier(name: str, *, email: str | None) -> tuple[Settings, 
     metavar="EMAIL",
     help="The project's owner (with --project; may be left out while there is one user).",
 )
+@click.option(
+    "--lang",
+    "language",
+    type=click.Choice(LANGUAGES, case_sensitive=False),
+    default=environment_language,
+    show_default="from LC_ALL, LC_MESSAGES or LANG",
+    help="The language of ImageNet class names.",
+)
 def classify(
-    paths: tuple[Path, ...], k: int, as_json: bool, project: str | None, email: str | None
+    paths: tuple[Path, ...],
+    k: int,
+    as_json: bool,
+    project: str | None,
+    email: str | None,
+    language: str,
 ) -> None:
     """Classify IMAGE_OR_FOLDER... (folders are walked recursively, hidden files skipped).
 
-    With --project, a prediction's index is the class's position in the version's class
-    list, and --top-k is capped at the number of classes. Exits with status 1 when any
-    file was refused.
+    ImageNet classes are named in --lang; with --json each prediction also carries the
+    English name (label_en) and the WordNet id (wnid). With --project, a prediction's index
+    is the class's position in the version's class list, its label the class's name, and
+    --top-k is capped at the number of classes. Exits with status 1 when any file was
+    refused.
     """
     if email is not None and project is None:
         raise click.UsageError("--user goes with --project.")
@@ -131,6 +162,7 @@ def classify(
         batch_size=BATCH_SIZE,
         workers=default_workers(),
     )
+    describe = _imagenet_names(language) if project is None else _class_name
     failed = False
     show_bar = len(files) > 1
     redrawn = show_bar and sys.stderr.isatty()
@@ -141,7 +173,7 @@ def classify(
             failed |= outcome.error is not None
             if redrawn:
                 click.echo("\r\033[K", nl=False, err=True)  # clear the bar before printing
-            click.echo(_as_json(outcome) if as_json else _as_text(outcome))
+            click.echo(_as_json(outcome, describe) if as_json else _as_text(outcome, describe))
             bar.update(1)
     if failed:
         sys.exit(1)
@@ -174,18 +206,26 @@ def _error(outcome: Outcome[Path]) -> dict[str, str]:
     return {"code": "unreadable", "message": f"The file cannot be read: {error}."}
 
 
-def _as_json(outcome: Outcome[Path]) -> str:
+def _imagenet_names(language: str) -> Describe:
+    """An ImageNet class's name in ``language``, its English name and its WordNet id."""
+    return lambda prediction: imagenet_label(prediction.index).fields(language)
+
+
+def _class_name(prediction: Prediction) -> dict[str, str]:
+    """A project class's name, as its owner wrote it."""
+    return {"label": prediction.label}
+
+
+def _as_json(outcome: Outcome[Path], describe: Describe) -> str:
     if outcome.predictions is None:
         return json.dumps({"file": str(outcome.source), "error": _error(outcome)})
-    predictions = [
-        {"index": p.index, "label": p.label, "score": p.score} for p in outcome.predictions
-    ]
+    predictions = [{"index": p.index, **describe(p), "score": p.score} for p in outcome.predictions]
     return json.dumps({"file": str(outcome.source), "predictions": predictions})
 
 
-def _as_text(outcome: Outcome[Path]) -> str:
+def _as_text(outcome: Outcome[Path], describe: Describe) -> str:
     if outcome.predictions is None:
         error = _error(outcome)
         return f"{outcome.source}\n  refused ({error['code']}): {error['message']}"
-    rows = (f"  {p.score:7.2%}  {p.label}" for p in outcome.predictions)
+    rows = (f"  {p.score:7.2%}  {describe(p)['label']}" for p in outcome.predictions)
     return "\n".join([str(outcome.source), *rows])

@@ -9,15 +9,18 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from mirada.cli.classify import classify
+from mirada.cli.classify import LOCALE_VARIABLES, classify, environment_language
 from mirada.cli.model import model
 from mirada.vision.backbone import Backbone
+from mirada.vision.labels import imagenet_label
 
 
 @pytest.fixture
 def runner(model_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("MIRADA_MODEL_PATH", str(model_path))
     monkeypatch.setenv("MIRADA_INFERENCE_THREADS", "1")
+    for name in LOCALE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
     return CliRunner()
 
 
@@ -70,6 +73,79 @@ def test_human_output(runner: CliRunner, tmp_path: Path, coffee_jpeg: bytes) -> 
     assert header == str(photo)
     assert first.endswith("espresso") and "%" in first
     assert second.strip()
+
+
+def test_spanish_class_names_keep_the_english_and_the_wordnet_id(
+    runner: CliRunner, tmp_path: Path, cat_jpeg: bytes
+) -> None:
+    photo = tmp_path / "cat.jpg"
+    photo.write_bytes(cat_jpeg)
+    result = runner.invoke(classify, [str(photo), "--json", "--lang", "es"])
+    assert result.exit_code == 0, result.output
+    predictions = json.loads(result.stdout)["predictions"]
+    assert any(p["label"].startswith("gato ") for p in predictions)
+    assert "Egyptian cat" in [p["label_en"] for p in predictions]
+    for p in predictions:
+        label = imagenet_label(p["index"])
+        assert (p["label"], p["label_en"], p["wnid"]) == (label.names["es"], label.en, label.wnid)
+        assert p["label"] != p["label_en"]
+
+
+@pytest.mark.parametrize(
+    ("environment", "first"),
+    [
+        ({"LANG": "es_ES.UTF-8"}, "café expreso"),
+        ({"LANG": "es_ES.UTF-8", "LC_ALL": "en_US.UTF-8"}, "espresso"),
+        ({"LANG": "fr_FR.UTF-8"}, "espresso"),
+    ],
+)
+def test_language_from_the_environment(
+    runner: CliRunner,
+    tmp_path: Path,
+    coffee_jpeg: bytes,
+    monkeypatch: pytest.MonkeyPatch,
+    environment: dict[str, str],
+    first: str,
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    photo = tmp_path / "coffee.jpg"
+    photo.write_bytes(coffee_jpeg)
+    result = runner.invoke(classify, [str(photo), "--top-k", "1"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1].endswith(f"  {first}")
+
+
+def test_lang_option_beats_the_environment(
+    runner: CliRunner, tmp_path: Path, coffee_jpeg: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LANG", "es_ES.UTF-8")
+    photo = tmp_path / "coffee.jpg"
+    photo.write_bytes(coffee_jpeg)
+    result = runner.invoke(classify, [str(photo), "--json", "--top-k", "1", "--lang", "EN"])
+    assert result.exit_code == 0, result.output
+    [prediction] = json.loads(result.stdout)["predictions"]
+    assert prediction == {
+        "index": 967,
+        "label": "espresso",
+        "label_en": "espresso",
+        "wnid": "n07920052",
+        "score": prediction["score"],
+    }
+
+
+def test_unknown_lang_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "a.jpg").write_bytes(b"x")
+    result = runner.invoke(classify, [str(tmp_path / "a.jpg"), "--lang", "fr"])
+    assert result.exit_code == 2
+    assert "'en', 'es'" in result.stderr
+
+
+def test_environment_language_reads_like_gettext() -> None:
+    assert environment_language({}) == "en"
+    assert environment_language({"LANG": "es_MX.UTF-8"}) == "es"
+    assert environment_language({"LANG": "es_MX.UTF-8", "LC_MESSAGES": "C"}) == "en"
+    assert environment_language({"LANG": "", "LC_ALL": "", "LC_MESSAGES": "es"}) == "es"
 
 
 def test_missing_model(tmp_path: Path, cat_jpeg: bytes, monkeypatch: pytest.MonkeyPatch) -> None:

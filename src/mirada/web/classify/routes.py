@@ -27,6 +27,7 @@ from mirada.services.classifiers import ChosenModel, imagenet_model, project_mod
 from mirada.services.errors import NotFound, ServiceError
 from mirada.services.feedback import give_feedback
 from mirada.services.training import request_embeddings
+from mirada.web.classify.presenters import shown_predictions, shown_top_label
 from mirada.web.converters import parse_id, valid_id
 from mirada.web.current_user import current_user, login_required
 from mirada.web.errors import render_error, wants_json
@@ -35,6 +36,8 @@ from mirada.web.media import MEDIA_KINDS, photo_response
 from mirada.web.redirects import safe_next
 
 bp = Blueprint("classify", __name__)
+bp.add_app_template_filter(shown_predictions)
+bp.add_app_template_filter(shown_top_label)
 
 MAX_FILES_PER_REQUEST = 20
 
@@ -64,7 +67,7 @@ def classification_json(row: Classification) -> dict[str, Any]:
         "model": {"name": row.model_name, "version": row.model_version},
         "project_id": row.project_id,
         "confident": row.confident,
-        "predictions": row.predictions,
+        "predictions": shown_predictions(row),
         "thumbnail_url": url_for("classify.media", classification_id=row.id, kind="thumbnail"),
         "image_url": url_for("classify.media", classification_id=row.id, kind="image"),
     }
