@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -32,7 +34,7 @@ def _user() -> User:
     return user
 
 
-def _profile_form(**data: str) -> ProfileForm:
+def _profile_form(**data: Any) -> ProfileForm:
     """The profile form, with the time zones to choose from (the browser's named first)."""
     user = _user()
     form = ProfileForm(**data)
