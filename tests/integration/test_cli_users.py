@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime, timedelta
+
 import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
@@ -161,3 +164,101 @@ def test_a_user_created_on_the_command_line_is_listed(app: Flask) -> None:
         "ann@example.org",
         "root@example.org",
     ]
+
+
+def test_promoting_an_existing_account_lets_it_administer(app: Flask) -> None:
+    add_user(app, "ann@example.org")
+
+    result = mirada(app, "users", "promote", "ANN@example.org")
+
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "ann@example.org is now an administrator."
+    assert get_user(app, "ann@example.org").is_admin is True  # type: ignore[union-attr]
+    web = WebClient(app)
+    assert web.login("ann@example.org", PASSWORD).status_code == 302
+    assert web.get("/admin/users").status_code == 200
+
+
+def test_demoting_an_administrator(app: Flask) -> None:
+    add_user(app, "root@example.org", admin=True)
+    add_user(app, "ann@example.org", admin=True)
+
+    result = mirada(app, "users", "demote", "ann@example.org")
+
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "ann@example.org is no longer an administrator."
+    assert get_user(app, "ann@example.org").is_admin is False  # type: ignore[union-attr]
+    web = WebClient(app)
+    assert web.login("ann@example.org", PASSWORD).status_code == 302
+    assert web.get("/admin/users").status_code == 403
+
+
+def test_disabling_signs_the_account_out_and_enabling_lets_it_back(app: Flask) -> None:
+    add_user(app, "ann@example.org")
+    web = WebClient(app)
+    assert web.login("ann@example.org", PASSWORD).status_code == 302
+
+    disabled = mirada(app, "users", "disable", "ann@example.org")
+
+    assert disabled.exit_code == 0, disabled.output
+    assert disabled.output.strip() == "ann@example.org is disabled and signed out."
+    assert not is_signed_in(web)
+    assert web.login("ann@example.org", PASSWORD).status_code == 403
+
+    enabled = mirada(app, "users", "enable", "ann@example.org")
+
+    assert enabled.exit_code == 0, enabled.output
+    assert enabled.output.strip() == "ann@example.org is enabled."
+    assert web.login("ann@example.org", PASSWORD).status_code == 302
+
+
+def test_an_unknown_email_is_refused_by_every_command(app: Flask, subtests) -> None:
+    add_user(app, "ann@example.org")
+    for command in ("promote", "demote", "disable", "enable"):
+        for email in ("nobody@example.org", "not-an-email"):
+            with subtests.test(command=command, email=email):
+                result = mirada(app, "users", command, email)
+
+                assert result.exit_code == 1
+                assert result.output.strip() == f"Error: {email}: No such user."
+    assert get_user(app, "ann@example.org").is_admin is False  # type: ignore[union-attr]
+
+
+def test_the_last_active_administrator_cannot_be_demoted_or_disabled(app: Flask, subtests) -> None:
+    add_user(app, "root@example.org", admin=True)
+    add_user(app, "old@example.org", admin=True, active=False)
+    for command in ("demote", "disable"):
+        with subtests.test(command):
+            result = mirada(app, "users", command, "root@example.org")
+
+            assert result.exit_code == 1
+            assert "This is the last active administrator; make another one first." in (
+                result.output
+            )
+            root = get_user(app, "root@example.org")
+            assert (root.is_admin, root.is_active) == (True, True)  # type: ignore[union-attr]
+
+    promoted = mirada(app, "users", "promote", "ann@example.org")
+    assert promoted.exit_code == 1  # no such account yet: nothing changes
+    add_user(app, "ann@example.org")
+    assert mirada(app, "users", "promote", "ann@example.org").exit_code == 0
+    assert mirada(app, "users", "demote", "root@example.org").exit_code == 0
+
+
+def test_listing_users_as_json(app: Flask) -> None:
+    root = add_user(app, "root@example.org", admin=True, display_name="Root")
+    gone = add_user(app, "gone@example.org", active=False)
+
+    result = mirada(app, "users", "list", "--json")
+
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [(r["id"], r["email"], r["is_admin"], r["is_active"]) for r in rows] == [
+        (gone, "gone@example.org", False, False),
+        (root, "root@example.org", True, True),
+    ]
+    assert rows[1]["display_name"] == "Root"
+    assert (rows[1]["locale"], rows[1]["timezone"]) == (None, None)
+    assert rows[1]["last_login_at"] is None
+    created = datetime.fromisoformat(rows[1]["created_at"])
+    assert created.utcoffset() == timedelta(0)

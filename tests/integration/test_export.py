@@ -56,3 +56,34 @@ def test_export_matches_the_service(app) -> None:
             service[prediction["index"]] = prediction["score"]
         assert np.abs(exported[0] - service).max() < 1e-4
         assert classes[int(exported[0].argmax())] == result["predictions"][0]["label"]
+
+
+def test_export_name_and_readme_follow_the_user(app) -> None:
+    browser = Browser(app, "exportadora@example.com")
+    project_id = browser.create_project("Dígitos a mano")
+    for digit, name in ((0, "cero"), (1, "uno")):
+        cls = browser.add_class(project_id, name)
+        browser.upload(
+            project_id, cls, [(d, f"{i}.png") for i, d in enumerate(digit_pngs(digit, 5))]
+        )
+    job = browser.train(project_id)
+    assert job["state"] == "succeeded", job
+
+    english = browser.get(f"/projects/{project_id}/versions/1/export")
+    assert browser.post("/language", {"locale": "es", "next": "/"}).status_code == 302
+    spanish = browser.get(f"/projects/{project_id}/versions/1/export")
+
+    assert spanish.status_code == 200
+    assert spanish.headers["Content-Disposition"] == (
+        'attachment; filename="Digitos-a-mano-v1.zip"; '
+        "filename*=UTF-8''D%C3%ADgitos%20a%20mano-v1.zip"
+    )
+    assert english.headers["Content-Disposition"] == spanish.headers["Content-Disposition"]
+    with zipfile.ZipFile(io.BytesIO(spanish.data)) as archive:
+        readme = archive.read("README.txt").decode()
+    assert readme.startswith("Dígitos a mano, versión 1: un clasificador de imágenes")
+    assert "Ejecútalo en Python (pip install onnxruntime pillow numpy):" in readme
+    assert "    import json, sys\n" in readme
+    with zipfile.ZipFile(io.BytesIO(english.data)) as archive:
+        readme = archive.read("README.txt").decode()
+    assert readme.startswith("Dígitos a mano, version 1: an image classifier")

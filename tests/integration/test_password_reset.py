@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -10,6 +12,8 @@ from sqlalchemy import select, update
 
 from mirada.db import PasswordResetToken, User, UserSession, db
 from mirada.db.base import utcnow
+from mirada.web import create_app
+from tests.conftest import make_settings
 from tests.integration.helpers import (
     NEW_PASSWORD,
     PASSWORD,
@@ -247,3 +251,32 @@ def test_using_a_link_spends_the_older_ones_too(
     with app.app_context():
         assert all(db.session.scalars(select(PasswordResetToken.used_at)).all())
     assert count(app, User) == 1
+
+
+def test_without_a_mail_server_the_spanish_mail_is_logged_readably(
+    tmp_path, model_path, caplog
+) -> None:
+    database_url = f"sqlite:///{tmp_path / 'log-mode.sqlite3'}"
+    app = create_app(make_settings(tmp_path, database_url, mail_server="", model_path=model_path))
+    with app.app_context():
+        db.create_all()
+    try:
+        add_user(app, ALICE)
+        web = WebClient(app)
+        with caplog.at_level(logging.WARNING, logger="mirada.services.mail"):
+            response = web.submit(
+                "/auth/forgot", {"email": ALICE}, headers={"Accept-Language": "es"}
+            )
+
+        assert response.status_code == 302
+        [record] = [r for r in caplog.records if r.name == "mirada.services.mail"]
+        logged = record.getMessage()
+        assert f"To: {ALICE}" in logged
+        assert "Subject: Restablece tu contraseña de Mirada" in logged
+        assert "Alguien solicitó restablecer la contraseña de tu cuenta de Mirada." in logged
+        assert "=C3" not in logged and "=\n" not in logged
+        link = re.findall(r"http://localhost/auth/reset/\S+", logged)[-1]
+        assert web.get(urlsplit(link).path).status_code == 200
+    finally:
+        with app.app_context():
+            db.engine.dispose()

@@ -494,7 +494,9 @@ def test_a_class_page_shows_sixty_photos_then_more(app, browser) -> None:
 # Settings and deletion
 
 
-@pytest.mark.parametrize("threshold", ["1.5", "-0.1", "abc", "nan", "inf", ""])
+@pytest.mark.parametrize(
+    "threshold", ["1.5", "-0.1", "abc", "nan", "inf", "", "0,9", "1,000", "0_1"]
+)
 def test_threshold_must_be_a_number_from_0_to_1(app, browser, threshold) -> None:
     project_id = browser.create_project("Digits")
     response = browser.post(
@@ -533,6 +535,25 @@ def test_settings_are_saved(app, browser) -> None:
     )
     assert clash.status_code == 409
     assert project_row(app, project_id).name == "Handwritten digits"
+
+
+@pytest.mark.parametrize("typed", ["0,9", "0.9", " 0,90 "])
+def test_a_spanish_page_takes_a_decimal_comma_or_point(app, browser, typed) -> None:
+    project_id = browser.create_project("Dígitos")
+    assert browser.post("/language", {"locale": "es", "next": "/"}).status_code == 302
+    saved = browser.post(
+        f"/projects/{project_id}/settings",
+        {"settings-name": "Dígitos", "settings-threshold": typed},
+    )
+    assert saved.status_code == 302, text(saved)
+    assert project_row(app, project_id).threshold == 0.9
+    page = browser.get(f"/projects/{project_id}").get_data(as_text=True)
+    assert '<html lang="es">' in page
+    field = re.search(r'<input[^>]*name="settings-threshold"[^>]*>', page)
+    assert field is not None
+    assert 'value="0,9"' in field.group(0)
+    assert 'inputmode="decimal"' in field.group(0)
+    assert 'type="number"' not in field.group(0)
 
 
 def test_deleting_a_project_deletes_its_classes_examples_and_files(app, browser) -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Callable, Iterator
+from datetime import datetime
 
 import click
 from flask.cli import with_appcontext
 
-from mirada.services import accounts
+from mirada.db import User
+from mirada.services import accounts, admin
 from mirada.services.errors import ServiceError
 
 
@@ -40,22 +44,102 @@ def create(email: str, admin: bool, display_name: str, password_stdin: bool) -> 
     click.echo(f"Created {kind} {user.email} (id {user.id}).")
 
 
-@users.command("list")
-@with_appcontext
-def list_users() -> None:
-    """List accounts, newest first."""
-    from mirada.services.admin import list_users as page_of_users
+def _change(email: str, change: Callable[[User], None], done: str) -> None:
+    """Apply ``change`` to the account with ``email`` through the admin service, then say so."""
+    try:
+        user = admin.get_user_by_email(email)
+        change(user)
+    except ServiceError as exc:
+        raise click.ClickException(f"{email}: {exc.message}") from exc
+    click.echo(done.format(email=user.email))
 
+
+@users.command("promote")
+@click.argument("email")
+@with_appcontext
+def promote(email: str) -> None:
+    """Make the account with EMAIL an administrator."""
+    _change(
+        email,
+        lambda user: admin.set_admin(actor=None, target=user, admin=True),
+        "{email} is now an administrator.",
+    )
+
+
+@users.command("demote")
+@click.argument("email")
+@with_appcontext
+def demote(email: str) -> None:
+    """Take administration away from the account with EMAIL."""
+    _change(
+        email,
+        lambda user: admin.set_admin(actor=None, target=user, admin=False),
+        "{email} is no longer an administrator.",
+    )
+
+
+@users.command("disable")
+@click.argument("email")
+@with_appcontext
+def disable(email: str) -> None:
+    """Disable the account with EMAIL and sign it out everywhere."""
+    _change(
+        email,
+        lambda user: admin.set_active(actor=None, target=user, active=False),
+        "{email} is disabled and signed out.",
+    )
+
+
+@users.command("enable")
+@click.argument("email")
+@with_appcontext
+def enable(email: str) -> None:
+    """Let the account with EMAIL sign in again."""
+    _change(
+        email,
+        lambda user: admin.set_active(actor=None, target=user, active=True),
+        "{email} is enabled.",
+    )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _all_users() -> Iterator[User]:
     page = 1
     while True:
-        result = page_of_users(page=page, per_page=200)
-        for user in result.users:
-            flags = ",".join(
-                flag
-                for flag, on in (("admin", user.is_admin), ("disabled", not user.is_active))
-                if on
-            )
-            click.echo(f"{user.id}\t{user.email}\t{flags}")
+        result = admin.list_users(page=page, per_page=200)
+        yield from result.users
         if page >= result.pages:
-            break
+            return
         page += 1
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of lines.")
+@with_appcontext
+def list_users(as_json: bool) -> None:
+    """List accounts, newest first (times in ISO 8601, UTC)."""
+    if as_json:
+        rows = [
+            {
+                "id": user.id,
+                "email": user.email,
+                "display_name": user.display_name,
+                "is_admin": user.is_admin,
+                "is_active": user.is_active,
+                "locale": user.locale,
+                "timezone": user.timezone,
+                "created_at": _iso(user.created_at),
+                "last_login_at": _iso(user.last_login_at),
+            }
+            for user in _all_users()
+        ]
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for user in _all_users():
+        flags = ",".join(
+            flag for flag, on in (("admin", user.is_admin), ("disabled", not user.is_active)) if on
+        )
+        click.echo(f"{user.id}\t{user.email}\t{flags}")

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from mirada.db import User, db
-from mirada.services import passwords, sessions, throttle
+from mirada.services import passwords, sessions, throttle, timezones
 from mirada.services.errors import Conflict, ServiceError, TooManyAttempts
 from mirada.storage import BlobStore, user_blob_prefix
 
@@ -75,6 +75,7 @@ def register(
     password: str,
     display_name: str = "",
     locale: str | None = None,
+    timezone: str | None = None,
     is_admin: bool = False,
 ) -> User:
     """Create an account, or refuse a bad or already registered address or a weak password."""
@@ -85,6 +86,7 @@ def register(
         display_name=_clean_display_name(display_name),
         password_hash=passwords.hash_password(password),
         locale=_clean_locale(locale),
+        timezone=timezones.clean_timezone(timezone),
         is_admin=is_admin,
     )
     if db.session.scalar(select(User.id).where(User.email == normalized)) is not None:
@@ -175,11 +177,21 @@ def set_password(*, user: User, new_password: str, keep_session: str | None = No
     sessions.end_user_sessions(user=user, keep_token=keep_session)
 
 
-def update_profile(*, user: User, display_name: str, locale: str | None) -> None:
-    """Change the display name and the preferred language."""
+def update_profile(
+    *, user: User, display_name: str, locale: str | None, timezone: str | None
+) -> None:
+    """Change the display name, the preferred language and the time zone."""
     user.display_name = _clean_display_name(display_name)
     user.locale = _clean_locale(locale)
+    user.timezone = timezones.clean_timezone(timezone)
     db.session.commit()
+
+
+def adopt_timezone(*, user: User, timezone: str | None) -> None:
+    """Give a user who has no time zone yet the one their browser reports, if it is known."""
+    if user.timezone is None and timezones.is_known(timezone):
+        user.timezone = timezone
+        db.session.commit()
 
 
 def delete_account(*, user: User, password: str, blobs: BlobStore) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 
 from mirada.db import User, db
 from mirada.db.base import MAX_ID
-from mirada.services import sessions
+from mirada.services import accounts, sessions
 from mirada.services.errors import NotFound, ServiceError
 
 PAGE_SIZE = 25
@@ -56,25 +56,46 @@ def get_user(user_id: int) -> User:
     return user
 
 
-def _refuse_self(*, actor: User, target: User) -> None:
-    if actor.id == target.id:
+def get_user_by_email(email: str) -> User:
+    """A user by email address, whatever its case, or NotFound."""
+    user = accounts.find_by_email(email)
+    if user is None:
+        raise NotFound("user_not_found", _l("No such user."))
+    return user
+
+
+def _check_change(*, actor: User | None, target: User, keeps_admin: bool) -> None:
+    """The rules every door follows; ``actor`` is None for someone at the server's shell."""
+    if actor is not None and actor.id == target.id:
         raise ServiceError(
             "cannot_change_self",
             _l("You cannot change your own account here; ask another administrator."),
         )
+    if keeps_admin or not (target.is_admin and target.is_active):
+        return
+    others = db.session.scalar(
+        select(func.count(User.id)).where(
+            User.is_admin.is_(True), User.is_active.is_(True), User.id != target.id
+        )
+    )
+    if not others:
+        raise ServiceError(
+            "last_admin",
+            _l("This is the last active administrator; make another one first."),
+        )
 
 
-def set_active(*, actor: User, target: User, active: bool) -> None:
+def set_active(*, actor: User | None, target: User, active: bool) -> None:
     """Enable or disable an account; disabling ends its sessions at once."""
-    _refuse_self(actor=actor, target=target)
+    _check_change(actor=actor, target=target, keeps_admin=active)
     target.is_active = active
     db.session.commit()
     if not active:
         sessions.end_user_sessions(user=target)
 
 
-def set_admin(*, actor: User, target: User, admin: bool) -> None:
+def set_admin(*, actor: User | None, target: User, admin: bool) -> None:
     """Promote a user to administrator or demote one."""
-    _refuse_self(actor=actor, target=target)
+    _check_change(actor=actor, target=target, keeps_admin=admin)
     target.is_admin = admin
     db.session.commit()

@@ -19,7 +19,15 @@ def send_mail(*, settings: Settings, to: str, subject: str, body: str) -> None:
     message["Subject"] = subject
     message.set_content(body)
     if not settings.mail_server:
-        log.warning("No MIRADA_MAIL_SERVER set; this mail is not sent:\n%s", message)
+        # The text as written, not the transfer encoding (quoted-printable for accents).
+        log.warning(
+            "No MIRADA_MAIL_SERVER set; this mail is not sent:\n"
+            "From: %s\nTo: %s\nSubject: %s\n\n%s",
+            message["From"],
+            message["To"],
+            message["Subject"],
+            message.get_content(),
+        )
         return
     smtp_class = smtplib.SMTP_SSL if settings.mail_use_ssl else smtplib.SMTP
     with smtp_class(settings.mail_server, settings.mail_port, timeout=30) as smtp:

@@ -57,8 +57,16 @@ def delete_version(*, project: Project, version: ModelVersion, blobs: BlobStore)
 
 
 def export_version(
-    *, project: Project, version: ModelVersion, backbone_path: Path, blobs: BlobStore
+    *,
+    project: Project,
+    version: ModelVersion,
+    backbone_path: Path,
+    blobs: BlobStore,
+    readme_intro: str,
 ) -> bytes:
-    """A zip with one ONNX file (backbone and head merged), class names and preprocessing."""
+    """A zip with one ONNX file (backbone and head merged), class names and preprocessing,
+    and a README that opens with ``readme_intro`` (in the reader's language)."""
     head = load_head(version=version, blobs=blobs)
-    return export_bundle(backbone_path, head, name=project.name, version=version.number)
+    return export_bundle(
+        backbone_path, head, name=project.name, version=version.number, readme_intro=readme_intro
+    )

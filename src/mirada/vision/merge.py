@@ -31,16 +31,8 @@ INPUT = {"name": INPUT_NAME, "shape": ["batch", 3, 224, 224], "dtype": "float32"
 # Fixed timestamps make the same model and head give the same bundle bytes.
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
-README = """\
-{name}, version {version}: an image classifier for the classes listed in model.json.
-
-model.onnx takes a batch of RGB images, input "image" of shape [N, 3, 224, 224],
-float32, and returns "probabilities" of shape [N, {count}], one column per class in
-the order of "classes" in model.json. Preprocess images exactly as below: centre
-crop 224/256 of the short side, bicubic resize to 224 x 224, (rgb - 127) / 128, NCHW.
-
-Run it in Python (pip install onnxruntime pillow numpy):
-
+# The README's runnable example; the prose around it is written in the reader's language.
+README_EXAMPLE = """\
     import json, sys
     import numpy as np, onnxruntime as ort
     from PIL import Image, ImageOps
@@ -52,9 +44,9 @@ Run it in Python (pip install onnxruntime pillow numpy):
     left, top = (img.width - crop) / 2, (img.height - crop) / 2
     img = img.resize((224, 224), Image.BICUBIC, box=(left, top, left + crop, top + crop))
     x = ((np.asarray(img, dtype=np.float32) - 127) / 128).transpose(2, 0, 1)[None]
-    probabilities = session.run(["probabilities"], {{"image": x}})[0][0]
+    probabilities = session.run(["probabilities"], {"image": x})[0][0]
     for i in np.argsort(-probabilities)[:3]:
-        print(f"{{classes[i]}}: {{probabilities[i]:.3f}}")
+        print(f"{classes[i]}: {probabilities[i]:.3f}")
 """
 
 
@@ -105,8 +97,11 @@ def merged_classifier(backbone_path: Path, head: Head) -> bytes:
     return model.SerializeToString()
 
 
-def export_bundle(backbone_path: Path, head: Head, *, name: str, version: int) -> bytes:
-    """A ZIP with ``model.onnx``, ``model.json`` (classes, input, preprocessing) and a README."""
+def export_bundle(
+    backbone_path: Path, head: Head, *, name: str, version: int, readme_intro: str
+) -> bytes:
+    """A ZIP with ``model.onnx``, ``model.json`` (classes, input, preprocessing) and a README:
+    ``readme_intro`` followed by a runnable Python example."""
     description = {
         "name": name,
         "version": version,
@@ -115,7 +110,7 @@ def export_bundle(backbone_path: Path, head: Head, *, name: str, version: int) -
         "preprocessing": PREPROCESSING,
         "output": OUTPUT_NAME,
     }
-    readme = README.format(name=name, version=version, count=len(head.class_names))
+    readme = readme_intro.rstrip() + "\n\n" + README_EXAMPLE
     files = {
         "model.onnx": merged_classifier(backbone_path, head),
         "model.json": json.dumps(description, indent=2, ensure_ascii=False).encode(),

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g
-from flask_babel import format_date, format_datetime, format_decimal, format_percent
+from flask_babel import format_decimal
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -18,11 +18,12 @@ from mirada.config import Settings
 from mirada.db import db
 from mirada.services import passwords
 from mirada.web import current_user as auth_state
+from mirada.web import formatting
 from mirada.web.body_limits import apply_body_limit
 from mirada.web.converters import IdConverter
 from mirada.web.errors import register_error_handlers
 from mirada.web.extensions import babel, csrf, migrate
-from mirada.web.i18n import LANGUAGE_NAMES, select_locale
+from mirada.web.i18n import LANGUAGE_NAMES, select_locale, select_timezone
 from mirada.web.redirects import return_path
 from mirada.web.security import HttpsAwareSessionInterface, add_security_headers
 
@@ -87,7 +88,7 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
 
 @event.listens_for(Engine, "connect")
@@ -132,10 +133,10 @@ def register_template_helpers(app: Flask) -> None:
             "current_user": g.get("user"),
             "current_locale": select_locale(),
             "language_names": LANGUAGE_NAMES,
-            "format_datetime": format_datetime,
-            "format_date": format_date,
+            "date_text": formatting.date_text,
             "format_decimal": format_decimal,
-            "format_percent": format_percent,
+            "moment": formatting.moment,
+            "percent": formatting.percent,
             "password_min_length": passwords.MIN_LENGTH,
             "return_path": return_path(),
             "settings": app.extensions["mirada.settings"],

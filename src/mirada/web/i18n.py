@@ -1,14 +1,18 @@
-"""Which language a page is in: the user's choice, then a cookie, then Accept-Language."""
+"""Which language a page is in (the user's choice, then a cookie, then Accept-Language) and
+which time zone its times are shown in (the user's choice, then the browser's, then UTC)."""
 
 from __future__ import annotations
 
 from flask import has_request_context, request
 
+from mirada.services import timezones
 from mirada.services.accounts import LOCALES
 from mirada.web.current_user import current_user
 
 LANGUAGE_COOKIE = "mirada_lang"
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
+# Set by static/js/mirada.js from Intl.DateTimeFormat().resolvedOptions().timeZone.
+TIMEZONE_COOKIE = "mirada_tz"
 
 
 def select_locale() -> str:
@@ -22,3 +26,21 @@ def select_locale() -> str:
     if cookie in LOCALES:
         return cookie
     return request.accept_languages.best_match(LOCALES) or LOCALES[0]
+
+
+def browser_timezone() -> str | None:
+    """The zone the browser reported in its cookie, when the zone database knows it."""
+    if not has_request_context():
+        return None
+    name = request.cookies.get(TIMEZONE_COOKIE)
+    return name if timezones.is_known(name) else None
+
+
+def select_timezone() -> str | None:
+    """The zone of this request's times; None means Flask-Babel's default, UTC."""
+    if not has_request_context():
+        return None
+    user = current_user()
+    if user is not None and timezones.is_known(user.timezone):
+        return user.timezone
+    return browser_timezone()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Protocol
+from urllib.parse import quote
 
 from flask import Response, abort
 
@@ -37,3 +38,12 @@ def photo_response(photo: StoredPhoto, kind: str) -> Response:
     response.headers["Cache-Control"] = "private, max-age=86400"
     response.headers["Content-Disposition"] = "inline"
     return response
+
+
+def attachment_header(ascii_name: str, real_name: str) -> str:
+    """A Content-Disposition that downloads as ``real_name`` (RFC 6266 ``filename*``), or as
+    ``ascii_name`` in clients that only read ``filename``."""
+    header = f'attachment; filename="{ascii_name}"'
+    if real_name != ascii_name:
+        header += f"; filename*=UTF-8''{quote(real_name, safe='')}"
+    return header

@@ -22,6 +22,8 @@ from mirada.vision.merge import PREPROCESSING, export_bundle, merged_classifier
 from mirada.vision.preprocess import preprocess_batch
 from tests.unit.vision.conftest import Digits
 
+INTRO = "Digits, a classifier (the web writes this part in the user's language)."
+
 
 @pytest.fixture(scope="module")
 def head(digits: Digits) -> Head:
@@ -72,7 +74,7 @@ def test_metadata(merged: bytes, head: Head) -> None:
 
 
 def test_bundle(model_path: Path, head: Head, merged: bytes) -> None:
-    data = export_bundle(model_path, head, name="Digits", version=3)
+    data = export_bundle(model_path, head, name="Digits", version=3, readme_intro=INTRO)
     with zipfile.ZipFile(io.BytesIO(data)) as bundle:
         assert sorted(bundle.namelist()) == ["README.txt", "model.json", "model.onnx"]
         description = json.loads(bundle.read("model.json"))
@@ -82,12 +84,14 @@ def test_bundle(model_path: Path, head: Head, merged: bytes) -> None:
     assert description["classes"] == list(head.class_names)
     assert description["output"] == "probabilities"
     assert description["input"]["shape"] == ["batch", 3, 224, 224]
-    assert "onnxruntime" in readme
-    assert export_bundle(model_path, head, name="Digits", version=3) == data  # reproducible
+    assert readme.startswith(INTRO + "\n\n    import json, sys\n")
+    again = export_bundle(model_path, head, name="Digits", version=3, readme_intro=INTRO)
+    assert again == data  # reproducible
 
 
 def test_readme_example_runs(model_path: Path, head: Head, tmp_path: Path, cat_jpeg: bytes) -> None:
-    with zipfile.ZipFile(io.BytesIO(export_bundle(model_path, head, name="D", version=1))) as z:
+    bundle = export_bundle(model_path, head, name="D", version=1, readme_intro=INTRO)
+    with zipfile.ZipFile(io.BytesIO(bundle)) as z:
         z.extractall(tmp_path)
     readme = (tmp_path / "README.txt").read_text()
     code = "\n".join(line[4:] for line in re.findall(r"^    .*$", readme, flags=re.MULTILINE))

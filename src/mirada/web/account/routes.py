@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -12,8 +14,14 @@ from mirada.db import User
 from mirada.runtime import blobs
 from mirada.services import accounts, sessions
 from mirada.services.errors import ServiceError
-from mirada.web.account.forms import DeleteAccountForm, PasswordForm, ProfileForm
+from mirada.web.account.forms import (
+    DeleteAccountForm,
+    PasswordForm,
+    ProfileForm,
+    timezone_choices,
+)
 from mirada.web.current_user import current_user, login_required, session_token, sign_out
+from mirada.web.i18n import browser_timezone
 
 bp = Blueprint("account", __name__)
 
@@ -26,10 +34,21 @@ def _user() -> User:
     return user
 
 
+def _profile_form(**data: Any) -> ProfileForm:
+    """The profile form, with the time zones to choose from (the browser's named first)."""
+    user = _user()
+    form = ProfileForm(**data)
+    form.timezone.choices = timezone_choices(detected=browser_timezone(), current=user.timezone)
+    return form
+
+
 def _page(status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
     user = _user()
-    profile = forms.get("profile") or ProfileForm(
-        formdata=None, display_name=user.display_name, locale=user.locale or ""
+    profile = forms.get("profile") or _profile_form(
+        formdata=None,
+        display_name=user.display_name,
+        locale=user.locale or "",
+        timezone=user.timezone or "",
     )
     page = render_template(
         "account/index.html",
@@ -50,15 +69,19 @@ def index() -> Page:
 @bp.post("/profile")
 @login_required
 def profile() -> Page:
-    form = ProfileForm()
+    form = _profile_form()
     if not form.validate():
         return _page(422, profile=form)
     try:
         accounts.update_profile(
-            user=_user(), display_name=form.display_name.data or "", locale=form.locale.data or None
+            user=_user(),
+            display_name=form.display_name.data or "",
+            locale=form.locale.data or None,
+            timezone=form.timezone.data or None,
         )
     except ServiceError as exc:
-        form.display_name.errors = [*form.display_name.errors, str(exc.message)]
+        field = form.timezone if exc.code == "invalid_timezone" else form.display_name
+        field.errors = [*field.errors, str(exc.message)]
         return _page(422, profile=form)
     flash(_("Your profile has been saved."), "success")
     return redirect(url_for("account.index"))

@@ -18,7 +18,7 @@ from mirada.web.current_user import (
     sign_in,
     sign_out,
 )
-from mirada.web.i18n import select_locale
+from mirada.web.i18n import browser_timezone, select_locale
 from mirada.web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -45,6 +45,7 @@ def register() -> Page:
             password=form.password.data or "",
             display_name=form.display_name.data or "",
             locale=select_locale(),
+            timezone=browser_timezone(),
         )
     except ServiceError as exc:
         if exc.code.startswith("password"):
@@ -93,6 +94,7 @@ def login() -> Page:
         form.form_errors.append(str(exc.message))
         status = 403 if exc.code == "account_disabled" else 401
         return render_template("auth/login.html", form=form), status
+    accounts.adopt_timezone(user=user, timezone=browser_timezone())
     sign_in(user, remember=bool(form.remember.data))
     return redirect(next_url)
 

@@ -38,7 +38,9 @@ def language() -> Response:
     locale = form.locale.data or "en"
     user = current_user()
     if user is not None:
-        accounts.update_profile(user=user, display_name=user.display_name, locale=locale)
+        accounts.update_profile(
+            user=user, display_name=user.display_name, locale=locale, timezone=user.timezone
+        )
     response = redirect(back)
     response.set_cookie(
         LANGUAGE_COOKIE,

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
+from babel.numbers import get_decimal_symbol
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from mirada.services.projects import MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH
+
+DECIMAL = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 
 
 def _name_field(label: Any) -> StringField:
@@ -44,11 +49,12 @@ def _description_field() -> TextAreaField:
 
 
 def parse_threshold(value: str | None) -> float | None:
-    """The threshold typed in the form, or None when it is not a number from 0 to 1."""
-    try:
-        number = float((value or "").strip().replace(",", "."))
-    except ValueError:
+    """The threshold typed in the form, or None when it is not a number from 0 to 1. A point
+    is a decimal mark in every language, and so is the page language's own ("0,9" in Spanish)."""
+    typed = (value or "").strip().replace(get_decimal_symbol(get_locale()), ".")
+    if not DECIMAL.fullmatch(typed):
         return None
+    number = float(typed)
     return number if math.isfinite(number) and 0.0 <= number <= 1.0 else None
 
 
@@ -86,5 +92,6 @@ class SettingsForm(_Form):
     threshold = StringField(
         _l("Confidence threshold"),
         validators=[_threshold_valid],
-        render_kw={"type": "number", "min": 0, "max": 1, "step": 0.05, "inputmode": "decimal"},
+        # Text, not type=number: browsers refuse "0,9" there whatever the page's language.
+        render_kw={"inputmode": "decimal", "autocomplete": "off", "maxlength": 32},
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +16,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_percent, ngettext
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
@@ -40,10 +39,12 @@ from mirada.services.training import (
 )
 from mirada.storage import BlobNotFound
 from mirada.vision.confusion_plot import confusion_matrix_png
+from mirada.web import formatting
 from mirada.web.converters import parse_id, valid_id
 from mirada.web.current_user import current_user, login_required
 from mirada.web.errors import render_error, wants_json
-from mirada.web.media import MEDIA_KINDS, photo_response
+from mirada.web.media import MEDIA_KINDS, attachment_header, photo_response
+from mirada.web.projects.export import download_names, readme_intro
 from mirada.web.projects.forms import ClassForm, ProjectForm, SettingsForm, parse_threshold
 
 bp = Blueprint("projects", __name__)
@@ -103,7 +104,7 @@ def job_status(job: Job) -> str:
         return _("Waiting to start…")
     if job.state == RUNNING:
         stage = STAGES.get(job.stage)
-        percent = format_percent(job.progress, "#0%")
+        percent = formatting.percent(job.progress, 0)
         if stage is None:
             return (
                 _("Starting…") if not job.progress else _("Running… %(percent)s", percent=percent)
@@ -244,7 +245,7 @@ def _project_page(
             prefix="settings",
             name=project.name,
             description=project.description,
-            threshold=f"{project.threshold:g}",
+            threshold=format_decimal(project.threshold, "0.0##"),
         ),
         job_status=job_status,
         accept=ACCEPT_IMAGES,
@@ -746,12 +747,6 @@ def delete_version(project_id: int, number: int) -> Page:
     return redirect(url_for(".project", project_id=project.id, _anchor="versions"))
 
 
-def download_name(project: Project, number: int) -> str:
-    """A file name safe everywhere: the project's name in plain letters, and the version."""
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", project.name).strip("-_")[:60] or "project"
-    return f"{stem}-v{number}.zip"
-
-
 @bp.get("/<id:project_id>/versions/<id:number>/export")
 @login_required
 def export(project_id: int, number: int) -> Page:
@@ -763,6 +758,7 @@ def export(project_id: int, number: int) -> Page:
             version=found,
             backbone_path=settings().resolved_model_path,
             blobs=blobs(),
+            readme_intro=readme_intro(project, found),
         )
     except (OSError, BlobNotFound):
         return render_error(
@@ -771,8 +767,8 @@ def export(project_id: int, number: int) -> Page:
             code="model_unavailable",
         )
     response = Response(bundle, content_type="application/zip")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{download_name(project, found.number)}"'
+    response.headers["Content-Disposition"] = attachment_header(
+        *download_names(project, found.number)
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -66,9 +66,11 @@ document.addEventListener("submit", async (event) => {
   const queue = [];
   let busy = false;
 
-  const percent = (score) =>
-    new Intl.NumberFormat(document.documentElement.lang, { style: "percent", maximumFractionDigits: 1 })
-      .format(score);
+  // The same format as the server's (mirada.web.formatting.percent): the page's locale, one decimal.
+  const percentFormat = new Intl.NumberFormat(document.documentElement.lang, {
+    style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1,
+  });
+  const percent = (score) => percentFormat.format(score);
 
   const announce = (text) => {
     announcer.textContent = text;

@@ -3,6 +3,13 @@
 
 document.documentElement.classList.add("js");
 
+// The browser's time zone, for the server to show times in (mirada.web.i18n.TIMEZONE_COOKIE).
+const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+if (browserZone && !document.cookie.split("; ").includes(`mirada_tz=${browserZone}`)) {
+  const secure = window.location.protocol === "https:" ? "; Secure" : "";
+  document.cookie = `mirada_tz=${browserZone}; path=/; max-age=31536000; SameSite=Lax${secure}`;
+}
+
 // Phones: the navigation folds behind a menu button.
 const navToggle = document.querySelector(".nav-toggle");
 const siteNav = document.getElementById("site-nav");
