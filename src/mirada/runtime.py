@@ -1,4 +1,4 @@
-"""The running app's settings and adapters (blob store, inference, job queue).
+"""The running app's settings and adapters (blob store, inference, job queue, mailer).
 
 ``register`` picks each adapter once, from the settings, when the app is built; the
 accessors hand them to the services, in requests and in background jobs alike.
@@ -13,6 +13,7 @@ from flask import Flask, current_app
 from mirada.config import Settings
 from mirada.inference import Inference, inference_from
 from mirada.jobs import JobQueue, queue_from
+from mirada.services.mail import BackgroundMailer, Mailer
 from mirada.storage import BlobStore, blob_store_from
 
 
@@ -20,6 +21,7 @@ def register(app: Flask, settings: Settings) -> None:
     """Attach the settings and the adapters they ask for to ``app``."""
     app.extensions["mirada.settings"] = settings
     app.extensions["mirada.blobs"] = blob_store_from(settings)
+    app.extensions["mirada.mailer"] = BackgroundMailer(settings)
     app.extensions["mirada.inference"] = inference_from(settings)
     queue = queue_from(settings)
     queue.start(app)
@@ -44,3 +46,8 @@ def inference() -> Inference:
 def job_queue() -> JobQueue:
     """The job runner of the running app."""
     return cast(JobQueue, current_app.extensions["mirada.jobs"])
+
+
+def mailer() -> Mailer:
+    """How the running app sends mail (in the background)."""
+    return cast(Mailer, current_app.extensions["mirada.mailer"])

@@ -59,3 +59,19 @@ def list_users() -> None:
         if page >= result.pages:
             break
         page += 1
+
+
+@users.command("invite")
+@click.argument("email")
+@with_appcontext
+def invite(email: str) -> None:
+    """Print an invitation link that lets EMAIL create an account (any MIRADA_SIGNUP mode)."""
+    from mirada.runtime import settings
+    from mirada.services import signups
+    from mirada.web.links import external_url
+
+    try:
+        token = signups.invite(settings=settings(), email=email, invited_by=None)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc.message)) from exc
+    click.echo(external_url("signup.invitation", token=token))
