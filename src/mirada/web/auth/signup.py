@@ -129,7 +129,8 @@ def confirm(token: str) -> Page:
         return throttled(page, form, exc, email=pending.email)
     except ServiceError as exc:
         form.password.errors = [*form.password.errors, str(exc.message)]
-        return render_template(page, form=form, email=pending.email), exc.status
+        status = 401 if exc.code == "bad_credentials" else exc.status
+        return render_template(page, form=form, email=pending.email), status
     sign_in(user, remember=False)
     _welcome()
     return redirect(_home())
