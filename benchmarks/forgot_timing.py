@@ -1,0 +1,98 @@
+"""Whether the time of ``POST /auth/forgot`` tells that an account exists.
+
+Usage: ``python benchmarks/forgot_timing.py [REQUESTS]`` (default 40 per case). An app on a
+temporary SQLite database, its mail going to a real SMTP server on loopback (aiosmtpd).
+Times the request for an address with an account and for one without, once with the
+mail sent in the request (as before the fix) and once with the background mailer
+(as now). Prints one JSON document; compare ``known/unknown`` within one run.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.support.mail import MailCatcher
+from tests.support.web import csrf_token_in
+
+from mirada.config import Settings
+from mirada.db import User, db
+from mirada.services import passwords
+from mirada.services.mail import BackgroundMailer, send_mail
+from mirada.web import create_app
+
+
+class InlineMailer:
+    """The old behaviour: the request waits for SMTP."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def send(self, *, to: str, subject: str, body: str) -> None:
+        send_mail(settings=self.settings, to=to, subject=subject, body=body)
+
+
+def _median_ms(app: Any, email: str, requests: int) -> float:
+    client = app.test_client()
+    token = csrf_token_in(client.get("/auth/forgot").get_data(as_text=True))
+    times = []
+    for i in range(requests):
+        started = time.perf_counter()
+        response = client.post(
+            "/auth/forgot",
+            data={"email": email, "csrf_token": token},
+            environ_base={"REMOTE_ADDR": f"10.0.{i // 250}.{i % 250}"},
+        )
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 302, response.status_code
+    return statistics.median(times)
+
+
+def main(requests: int) -> dict[str, Any]:
+    catcher = MailCatcher()
+    catcher.start()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = Settings(
+                env="testing",
+                data_dir=Path(tmp),
+                mail_server="127.0.0.1",
+                mail_port=catcher.port,
+                reset_requests_per_account=10 * requests,
+                reset_requests_per_address=10 * requests,
+            )
+            app = create_app(settings)
+            with app.app_context():
+                db.create_all()
+                db.session.add(
+                    User(email="known@example.org", password_hash=passwords.hash_password("x"))
+                )
+                db.session.commit()
+            figures: dict[str, Any] = {"requests_per_case": requests}
+            for name, mailer in (
+                ("inline_mail", InlineMailer(settings)),
+                ("background_mail", BackgroundMailer(settings)),
+            ):
+                app.extensions["mirada.mailer"] = mailer
+                known = _median_ms(app, "known@example.org", requests)
+                unknown = _median_ms(app, "unknown@example.org", requests)
+                if isinstance(mailer, BackgroundMailer):
+                    mailer.flush()
+                figures[name] = {
+                    "known_ms": round(known, 2),
+                    "unknown_ms": round(unknown, 2),
+                    "known_over_unknown": round(known / unknown, 2),
+                }
+            figures["mails_received"] = len(catcher.messages)
+            return figures
+    finally:
+        catcher.stop()
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(int(sys.argv[1]) if len(sys.argv) > 1 else 40), indent=2))
