@@ -1,4 +1,5 @@
-"""The running app's settings and adapters (blob store, inference, job queue, mailer).
+"""The running app's settings and adapters (blob store, inference, job queue, mailer,
+background thread).
 
 ``register`` picks each adapter once, from the settings, when the app is built; the
 accessors hand them to the services, in requests and in background jobs alike.
@@ -13,7 +14,8 @@ from flask import Flask, current_app
 from mirada.config import Settings
 from mirada.inference import Inference, inference_from
 from mirada.jobs import JobQueue, queue_from
-from mirada.services.mail import BackgroundMailer, Mailer
+from mirada.jobs.later import Later
+from mirada.services.mail import Mailer, SmtpMailer
 from mirada.storage import BlobStore, blob_store_from
 
 
@@ -21,7 +23,8 @@ def register(app: Flask, settings: Settings) -> None:
     """Attach the settings and the adapters they ask for to ``app``."""
     app.extensions["mirada.settings"] = settings
     app.extensions["mirada.blobs"] = blob_store_from(settings)
-    app.extensions["mirada.mailer"] = BackgroundMailer(settings)
+    app.extensions["mirada.mailer"] = SmtpMailer(settings)
+    app.extensions["mirada.later"] = Later(app)
     app.extensions["mirada.inference"] = inference_from(settings)
     queue = queue_from(settings)
     queue.start(app)
@@ -49,5 +52,10 @@ def job_queue() -> JobQueue:
 
 
 def mailer() -> Mailer:
-    """How the running app sends mail (in the background)."""
+    """How the running app sends mail."""
     return cast(Mailer, current_app.extensions["mirada.mailer"])
+
+
+def later() -> Later:
+    """The running app's background thread for work a request must not wait for."""
+    return cast(Later, current_app.extensions["mirada.later"])

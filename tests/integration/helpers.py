@@ -49,8 +49,8 @@ def add_user(
 
 
 def deliver_mail(app: Flask) -> None:
-    """Wait until the mail the app queued so far has reached the SMTP server."""
-    app.extensions["mirada.mailer"].flush()
+    """Wait until the background work of the app (its mail) has finished."""
+    app.extensions["mirada.later"].flush()
 
 
 def count(app: Flask, model: type[Any], *where: Any) -> int:

@@ -75,7 +75,6 @@ def reset_token(app: Flask) -> str:
             settings=app.extensions["mirada.settings"],
             mailer=app.extensions["mirada.mailer"],
             email=ALICE,
-            address="192.0.2.1",
             link_for=link_for,
         )
     deliver_mail(app)

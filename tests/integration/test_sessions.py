@@ -191,7 +191,6 @@ def test_deleting_the_account_removes_the_user_its_sessions_and_links(
                 settings=app.extensions["mirada.settings"],
                 mailer=app.extensions["mirada.mailer"],
                 email=email,
-                address="192.0.2.1",
                 link_for=lambda t: t,
             )
     assert count(app, PasswordResetToken) == 2

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from typing import Protocol
 
@@ -39,24 +38,13 @@ class Mailer(Protocol):
         """Send (or queue) one message."""
 
 
-class BackgroundMailer:
-    """Sends each message from a background thread, so that no request waits for SMTP
-    (and the time a request takes does not tell whether a message went out)."""
+class SmtpMailer:
+    """Sends over SMTP (or into the log) with the configured server; the caller decides
+    whether that happens in a request or in the background."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirada-mail")
 
     def send(self, *, to: str, subject: str, body: str) -> None:
-        """Queue the message and return at once."""
-        self._pool.submit(self._deliver, to, subject, body)
-
-    def flush(self, timeout_s: float = 60.0) -> None:
-        """Wait until every message queued so far has been sent, or has failed."""
-        self._pool.submit(lambda: None).result(timeout=timeout_s)
-
-    def _deliver(self, to: str, subject: str, body: str) -> None:
-        try:
-            send_mail(settings=self._settings, to=to, subject=subject, body=body)
-        except (OSError, smtplib.SMTPException):
-            log.exception("Could not send a mail to %s", to)
+        """Send the message now."""
+        send_mail(settings=self._settings, to=to, subject=subject, body=body)

@@ -27,22 +27,22 @@ def request_limits(*, settings: Settings, address: str, email: str) -> list[thro
     ]
 
 
-def request_reset(
-    *,
-    settings: Settings,
-    mailer: Mailer,
-    email: str,
-    address: str,
-    link_for: Callable[[str], str],
-) -> None:
-    """Mail a reset link if an active account has this address; silent otherwise.
-
-    Throttled per client and per address asked about; the mail leaves in the background.
-    """
+def count_request(*, settings: Settings, address: str, email: str) -> None:
+    """Count one reset request, or refuse when its client or its address asked too often."""
     cleaned = email.replace("\x00", "").strip().lower()[: accounts.MAX_EMAIL_LENGTH]
     wait = throttle.take_all(request_limits(settings=settings, address=address, email=cleaned))
     if wait:
         raise accounts.too_many_requests(wait)
+
+
+def request_reset(
+    *, settings: Settings, mailer: Mailer, email: str, link_for: Callable[[str], str]
+) -> None:
+    """Mail a reset link if an active account has this address; silent otherwise.
+
+    The web runs this in the background, after ``count_request``, so that the time of its
+    answer does not tell whether the account exists.
+    """
     user = accounts.find_by_email(email)
     if user is None or not user.is_active:
         return

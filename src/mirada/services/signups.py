@@ -14,6 +14,7 @@ against the client's address before anything is written or mailed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import gettext as _
@@ -79,34 +80,55 @@ def _new_link(*, kind: str, email: str, max_age_s: int, **fields: object) -> str
     return token
 
 
-def request_account(
+@dataclass(frozen=True)
+class AccountRequest:
+    """A sign-up that passed the checks, waiting to be mailed (verified mode)."""
+
+    email: str
+    password: str
+    display_name: str
+    locale: str | None
+
+
+def check_account_request(
     *,
     settings: Settings,
-    mailer: Mailer,
     address: str,
     email: str,
     password: str,
     display_name: str,
     locale: str | None,
+) -> AccountRequest:
+    """Verified mode, in the request: refuse a bad address, password or name, count the
+    attempt against ``address``, and say nothing about whether the address has an account."""
+    normalized = accounts.normalize_email(email)
+    passwords.check_policy(password, email=normalized)
+    request = AccountRequest(
+        email=normalized,
+        password=password,
+        display_name=accounts.clean_display_name(display_name),
+        locale=accounts.clean_locale(locale),
+    )
+    _count_attempt(settings=settings, address=address)
+    return request
+
+
+def request_account(
+    *,
+    settings: Settings,
+    mailer: Mailer,
+    request: AccountRequest,
     confirm_link: Callable[[str], str],
     sign_in_link: str,
 ) -> None:
     """Mail a confirmation link, or, when the address has an account, a warning to its owner.
 
-    The caller answers the same in both cases; the password is hashed in both, so the
-    time taken does not tell them apart either.
+    The web runs this in the background, after ``check_account_request``, so that neither
+    its answer nor the time it takes tells the two cases apart.
     """
-    normalized = accounts.normalize_email(email)
-    passwords.check_policy(password, email=normalized)
-    fields = {
-        "display_name": accounts.clean_display_name(display_name),
-        "locale": accounts.clean_locale(locale),
-    }
-    _count_attempt(settings=settings, address=address)
-    fields["password_hash"] = passwords.hash_password(password)
-    if accounts.find_by_email(normalized) is not None:
+    if accounts.find_by_email(request.email) is not None:
         mailer.send(
-            to=normalized,
+            to=request.email,
             subject=_("Someone tried to create a Mirada account with your address"),
             body=_(
                 "Someone tried to create a Mirada account with this address, which already "
@@ -118,10 +140,15 @@ def request_account(
         )
         return
     token = _new_link(
-        kind=VERIFY, email=normalized, max_age_s=settings.signup_link_max_age_s, **fields
+        kind=VERIFY,
+        email=request.email,
+        max_age_s=settings.signup_link_max_age_s,
+        password_hash=passwords.hash_password(request.password),
+        display_name=request.display_name,
+        locale=request.locale,
     )
     mailer.send(
-        to=normalized,
+        to=request.email,
         subject=_("Confirm your Mirada account"),
         body=_(
             "To finish creating your Mirada account, open this link within %(hours)d hours "

@@ -7,6 +7,7 @@ with neither, links point at the address ``mirada serve`` listens on by default.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, has_request_context, request, url_for
@@ -37,3 +38,11 @@ def external_url(endpoint: str, **values: Any) -> str:
         with current_app.test_request_context():
             path = url_for(endpoint, **values)
     return public_url(settings()) + path
+
+
+def link_maker(endpoint: str, param: str) -> Callable[[str], str]:
+    """Makes absolute links to ``endpoint`` for values of ``param``, also after the request
+    ended (for work done in the background)."""
+    placeholder = "mirada-link-placeholder"
+    template = external_url(endpoint, **{param: placeholder})
+    return lambda value: template.replace(placeholder, value)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from mirada.runtime import mailer
+from mirada.runtime import later, mailer
 from mirada.services import accounts, password_reset
 from mirada.services.errors import ServiceError, TooManyAttempts
 from mirada.web.auth.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm
 from mirada.web.current_user import current_user, known_device, settings, sign_in, sign_out
-from mirada.web.links import external_url
+from mirada.web.links import link_maker
 from mirada.web.redirects import safe_next
 from mirada.web.throttled import Page, client_address, throttled
 
@@ -56,10 +58,6 @@ def logout() -> Page:
     return redirect(url_for("auth.login"))
 
 
-def _reset_link(token: str) -> str:
-    return external_url("auth.reset_password", token=token)
-
-
 @bp.route("/forgot", methods=["GET", "POST"])
 def forgot_password() -> Page:
     form = ForgotPasswordForm()
@@ -67,16 +65,20 @@ def forgot_password() -> Page:
         return render_template("auth/forgot.html", form=form)
     if not form.validate():
         return render_template("auth/forgot.html", form=form), 422
+    email, config = form.email.data or "", settings()
     try:
-        password_reset.request_reset(
-            settings=settings(),
-            mailer=mailer(),
-            email=form.email.data or "",
-            address=client_address(),
-            link_for=_reset_link,
-        )
+        password_reset.count_request(settings=config, address=client_address(), email=email)
     except TooManyAttempts as exc:
         return throttled("auth/forgot.html", form, exc)
+    later().submit(
+        partial(
+            password_reset.request_reset,
+            settings=config,
+            mailer=mailer(),
+            email=email,
+            link_for=link_maker("auth.reset_password", "token"),
+        )
+    )
     flash(
         _(
             "If an account exists for that address, we have sent it a link to choose a new "

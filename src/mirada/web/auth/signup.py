@@ -3,18 +3,20 @@ address by mail, or through an administrator's invitation."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from wtforms import Field
 
-from mirada.runtime import mailer, settings
+from mirada.runtime import later, mailer, settings
 from mirada.services import accounts, signups
 from mirada.services.errors import Conflict, ServiceError, TooManyAttempts
 from mirada.web.auth.forms import ConfirmAccountForm, InvitationForm, RegisterForm
 from mirada.web.current_user import current_user, sign_in
 from mirada.web.errors import render_error
 from mirada.web.i18n import select_locale
-from mirada.web.links import external_url
+from mirada.web.links import external_url, link_maker
 from mirada.web.throttled import Page, client_address, throttled
 
 bp = Blueprint("signup", __name__)
@@ -83,23 +85,31 @@ def register() -> Page:
 
 
 def _request_account(form: RegisterForm) -> Page:
-    """Verified mode: the same page whether the address has an account or not."""
+    """Verified mode: the same page, as fast, whether the address has an account or not."""
+    config = settings()
     try:
-        signups.request_account(
-            settings=settings(),
-            mailer=mailer(),
+        request = signups.check_account_request(
+            settings=config,
             address=client_address(),
             email=form.email.data or "",
             password=form.password.data or "",
             display_name=form.display_name.data or "",
             locale=select_locale(),
-            confirm_link=lambda token: external_url("signup.confirm", token=token),
-            sign_in_link=external_url("auth.login"),
         )
     except TooManyAttempts as exc:
         return throttled("auth/register.html", form, exc)
     except ServiceError as exc:
         return _refused("auth/register.html", form, exc)
+    later().submit(
+        partial(
+            signups.request_account,
+            settings=config,
+            mailer=mailer(),
+            request=request,
+            confirm_link=link_maker("signup.confirm", "token"),
+            sign_in_link=external_url("auth.login"),
+        )
+    )
     return render_template("auth/check_mail.html")
 
 
