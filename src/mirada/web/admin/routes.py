@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from mirada.db import User
 from mirada.runtime import settings
 from mirada.services import admin, signups
-from mirada.services.errors import ServiceError
+from mirada.services.errors import Conflict, ServiceError
 from mirada.web.admin.forms import InviteForm
 from mirada.web.current_user import admin_required, current_user
 from mirada.web.forms import ConfirmForm
@@ -92,7 +92,8 @@ def invitations() -> str | tuple[str, int]:
         )
     except ServiceError as exc:
         form.email.errors = [*form.email.errors, str(exc.message)]
-        return render_template("admin/invitations.html", form=form, link=None), exc.status
+        status = 409 if isinstance(exc, Conflict) else 422
+        return render_template("admin/invitations.html", form=form, link=None), status
     return render_template(
         "admin/invitations.html",
         form=InviteForm(formdata=None),
