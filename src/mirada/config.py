@@ -1,8 +1,9 @@
 """One typed settings object, read from ``MIRADA_*`` environment variables.
 
 The defaults are safe for the embedded mode (a SQLite file and a data folder
-under ``./instance``). In production mode the settings refuse a missing or
-default secret key.
+under ``./instance``; without ``MIRADA_SECRET_KEY`` the app makes a random key
+there). In production mode the settings refuse a missing or guessable secret
+key, and a server that does not know its public address.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 - refused in production
+from mirada.secret_key import secret_key_weakness
+
+SignupMode = Literal["open", "verified", "invite", "closed"]
 
 
 class Settings(BaseSettings):
@@ -23,10 +26,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MIRADA_", extra="ignore")
 
     env: Literal["development", "production", "testing"] = "development"
-    secret_key: str = DEFAULT_SECRET_KEY
+    secret_key: str = ""  # empty: a random key kept in the data folder (not in production)
     data_dir: Path = Path("instance")
     database_url: str = ""
-    base_url: str = ""  # used in e-mailed links; the request's URL when empty
+    base_url: str = ""  # the public URL, used in e-mailed links
+    trusted_hosts: str = ""  # comma-separated Host names the server answers to; empty: any
     proxy_count: int = Field(default=0, ge=0)  # reverse proxies to trust for X-Forwarded-*
 
     # Mail: SMTP when ``mail_server`` is set, otherwise written to the log.
@@ -45,6 +49,13 @@ class Settings(BaseSettings):
     login_failures_per_account: int = Field(default=5, gt=0)
     login_failures_per_address: int = Field(default=20, gt=0)
     login_window_s: int = Field(default=900, gt=0)
+    signup: SignupMode = "open"
+    signup_link_max_age_s: int = Field(default=86400, gt=0)
+    invitation_max_age_s: int = Field(default=7 * 86400, gt=0)
+    signups_per_address: int = Field(default=20, gt=0)
+    reset_requests_per_address: int = Field(default=10, gt=0)
+    reset_requests_per_account: int = Field(default=3, gt=0)
+    request_window_s: int = Field(default=3600, gt=0)
 
     # Images and the model.
     max_upload_bytes: int = Field(default=20_000_000, gt=0)
@@ -60,18 +71,27 @@ class Settings(BaseSettings):
     max_archive_bytes: int = Field(default=300_000_000, gt=0)  # a zip once unpacked
 
     @model_validator(mode="after")
-    def _refuse_default_secret_in_production(self) -> Settings:
-        if self.env == "production" and (
-            not self.secret_key
-            or self.secret_key == DEFAULT_SECRET_KEY
-            or len(self.secret_key) < 32
-        ):
+    def _refuse_weak_production_settings(self) -> Settings:
+        if self.env != "production":
+            return self
+        weakness = secret_key_weakness(self.secret_key)
+        if weakness:
             raise ValueError(
-                "MIRADA_SECRET_KEY must be set to a random value of at least 32 characters "
-                "in production; make one with: "
+                f"MIRADA_SECRET_KEY {weakness} in production; make one with: "
                 "python -c 'import secrets; print(secrets.token_hex(32))'"
             )
+        if not self.base_url and not self.trusted_host_list:
+            raise ValueError(
+                "MIRADA_BASE_URL (the public URL, e.g. https://mirada.example.org) or "
+                "MIRADA_TRUSTED_HOSTS must be set in production, so that e-mailed links "
+                "never follow a request's Host header"
+            )
         return self
+
+    @property
+    def trusted_host_list(self) -> list[str]:
+        """The Host names the server answers to; empty when any is accepted."""
+        return [host.strip() for host in self.trusted_hosts.split(",") if host.strip()]
 
     @cached_property
     def resolved_data_dir(self) -> Path:

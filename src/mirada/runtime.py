@@ -1,4 +1,5 @@
-"""The running app's settings and adapters (blob store, inference, job queue).
+"""The running app's settings and adapters (blob store, inference, job queue, mailer,
+background thread).
 
 ``register`` picks each adapter once, from the settings, when the app is built; the
 accessors hand them to the services, in requests and in background jobs alike.
@@ -13,6 +14,8 @@ from flask import Flask, current_app
 from mirada.config import Settings
 from mirada.inference import Inference, inference_from
 from mirada.jobs import JobQueue, queue_from
+from mirada.jobs.later import Later
+from mirada.services.mail import Mailer, SmtpMailer
 from mirada.storage import BlobStore, blob_store_from
 
 
@@ -20,6 +23,8 @@ def register(app: Flask, settings: Settings) -> None:
     """Attach the settings and the adapters they ask for to ``app``."""
     app.extensions["mirada.settings"] = settings
     app.extensions["mirada.blobs"] = blob_store_from(settings)
+    app.extensions["mirada.mailer"] = SmtpMailer(settings)
+    app.extensions["mirada.later"] = Later(app)
     app.extensions["mirada.inference"] = inference_from(settings)
     queue = queue_from(settings)
     queue.start(app)
@@ -44,3 +49,13 @@ def inference() -> Inference:
 def job_queue() -> JobQueue:
     """The job runner of the running app."""
     return cast(JobQueue, current_app.extensions["mirada.jobs"])
+
+
+def mailer() -> Mailer:
+    """How the running app sends mail."""
+    return cast(Mailer, current_app.extensions["mirada.mailer"])
+
+
+def later() -> Later:
+    """The running app's background thread for work a request must not wait for."""
+    return cast(Later, current_app.extensions["mirada.later"])

@@ -144,6 +144,7 @@ def live_server(
         MIRADA_ENV="development",
         MIRADA_SECRET_KEY=secrets.token_hex(32),
         MIRADA_DATA_DIR=str(data_dir),
+        MIRADA_BASE_URL=f"http://127.0.0.1:{port}",  # e-mailed links point at this server
         MIRADA_DATABASE_URL=e2e_database_url,
         MIRADA_MAIL_SERVER="127.0.0.1",
         MIRADA_MAIL_PORT=str(mail_catcher.port),

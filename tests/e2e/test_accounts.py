@@ -373,3 +373,38 @@ def test_signing_in_after_a_stale_sign_out_lands_on_a_page(
     expect(other).not_to_have_url(re.compile(r"/auth/login"))
     assert other.locator(".error-code").count() == 0, (other.url, other.locator("h1").inner_text())
     expect_signed_in(other)
+
+
+def test_an_administrator_invites_someone_who_then_creates_an_account(
+    unique_email: Emails,
+    new_page: Callable[[], Page],
+    live_server: LiveServer,
+    screenshot: Screenshot,
+) -> None:
+    admin = new_page()
+    sign_in(admin, live_server.admin_email, live_server.admin_password)
+    expect_signed_in(admin)
+    open_nav(admin).get_by_role("link", name="Invitations").click()
+    expect(admin).to_have_url(re.compile(r"/admin/invitations$"))
+    email = unique_email()
+    admin.locator("main form").get_by_label("Email").fill(email)
+    admin.get_by_role("button", name="Make an invitation link").click()
+    link = admin.locator(".invitation-link")
+    expect(link).to_contain_text("/auth/invitation/")
+    assert horizontal_overflow(admin) is None
+    screenshot(admin, "admin-invitation")
+
+    guest = new_page()
+    response = guest.goto(link.inner_text())
+    assert response is not None and response.status == 200
+    expect(guest.get_by_text(f"You have been invited to Mirada as {email}.")).to_be_visible()
+    screenshot(guest, "invitation")
+    form = guest.locator("main form")
+    form.get_by_label("Name (optional)").fill("Invited Guest")
+    form.get_by_label("Password", exact=True).fill(PASSWORD)
+    form.get_by_label("Repeat the password").fill(PASSWORD)
+    form.get_by_role("button", name="Create account").click()
+
+    expect(guest).to_have_url(re.compile(r"/$"))
+    expect(heading(guest)).to_have_text("Hello, Invited Guest")
+    expect_signed_in(guest)

@@ -48,6 +48,11 @@ def add_user(
         return user.id
 
 
+def deliver_mail(app: Flask) -> None:
+    """Wait until the background work of the app (its mail) has finished."""
+    app.extensions["mirada.later"].flush()
+
+
 def count(app: Flask, model: type[Any], *where: Any) -> int:
     """How many rows of ``model`` match ``where``."""
     with app.app_context():

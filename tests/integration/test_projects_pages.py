@@ -193,6 +193,9 @@ def test_examples_are_served_to_their_owner(app, browser) -> None:
     assert image.content_type == "image/png"
     thumbnail = browser.get(f"/projects/{project_id}/examples/{example_id}/thumbnail")
     assert Image.open(io.BytesIO(thumbnail.data)).format == "WEBP"
+    # Never kept by the browser: after signing out or deleting, no copy is left in its cache.
+    assert image.headers["Cache-Control"] == thumbnail.headers["Cache-Control"]
+    assert image.headers["Cache-Control"] == "private, no-store"
     assert browser.get(f"/projects/{project_id}/examples/{example_id}/other").status_code == 404
     assert browser.get(f"/projects/{project_id}/examples/{example_id + 1}/image").status_code == 404
     wait_for_jobs(app)

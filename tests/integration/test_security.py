@@ -18,6 +18,7 @@ from tests.integration.helpers import (
     PASSWORD,
     add_user,
     count,
+    deliver_mail,
     get_user,
     is_signed_in,
     set_cookie_header,
@@ -71,8 +72,12 @@ def reset_token(app: Flask) -> str:
 
     with app.test_request_context():
         password_reset.request_reset(
-            settings=app.extensions["mirada.settings"], email=ALICE, link_for=link_for
+            settings=app.extensions["mirada.settings"],
+            mailer=app.extensions["mirada.mailer"],
+            email=ALICE,
+            link_for=link_for,
         )
+    deliver_mail(app)
     return tokens[0]
 
 
@@ -153,6 +158,7 @@ def test_a_post_without_a_valid_csrf_token_is_refused(
         assert response.mimetype == "text/html"
         assert CSRF_MESSAGE in text(response)
         assert form.snapshot() == before
+    deliver_mail(app)
     assert len(mail_catcher.messages) == mails_before
     assert form.client.get_cookie("mirada_lang") is None
 

@@ -188,7 +188,10 @@ def test_deleting_the_account_removes_the_user_its_sessions_and_links(
     with app.test_request_context():
         for email in (ALICE, BOB):
             password_reset.request_reset(
-                settings=app.extensions["mirada.settings"], email=email, link_for=lambda t: t
+                settings=app.extensions["mirada.settings"],
+                mailer=app.extensions["mirada.mailer"],
+                email=email,
+                link_for=lambda t: t,
             )
     assert count(app, PasswordResetToken) == 2
     assert count(app, UserSession) == 3

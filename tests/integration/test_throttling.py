@@ -11,7 +11,16 @@ from sqlalchemy import select, update
 from mirada.config import Settings
 from mirada.db import AuthThrottle, UserSession, db
 from mirada.db.base import utcnow
-from tests.integration.helpers import PASSWORD, add_user, count, form_errors_of, is_signed_in
+from tests.integration.helpers import (
+    NEW_PASSWORD,
+    PASSWORD,
+    add_user,
+    count,
+    form_errors_of,
+    get_user,
+    is_signed_in,
+    signed_in,
+)
 from tests.support.web import WebClient
 
 ALICE = "alice@example.org"
@@ -70,7 +79,7 @@ def failures(app: Flask, key_prefix: str) -> dict[str, int]:
         rows = db.session.scalars(
             select(AuthThrottle).where(AuthThrottle.key.startswith(key_prefix))
         )
-        return {row.key: row.failures for row in rows}
+        return {row.key: row.failures for row in rows if row.failures}
 
 
 def test_an_account_is_throttled_from_every_new_address(app: Flask) -> None:
@@ -181,3 +190,58 @@ def test_a_successful_sign_in_forgets_the_account_failures(app: Flask) -> None:
     fail_n_times(app, ALICE, 1)
 
     assert attempt(WebClient(app), ALICE, PASSWORD, "198.51.100.8").status_code == 302
+
+
+def test_an_address_flood_does_not_lock_out_a_known_device(app: Flask) -> None:
+    """The attack: 20 failures from one address against random emails answered 429 to every
+    user behind it (a school's NAT, a proxy), known devices included."""
+    add_user(app, ALICE)
+    owner = WebClient(app)
+    assert attempt(owner, ALICE, PASSWORD, ATTACKER).status_code == 302
+    owner.logout()
+    attacker = WebClient(app)
+    limit = settings(app).login_failures_per_address
+    for i in range(limit):
+        assert attempt(attacker, f"user{i}@example.org", WRONG, ATTACKER).status_code == 401
+    assert attempt(attacker, "more@example.org", WRONG, ATTACKER).status_code == 429
+
+    response = attempt(owner, ALICE, PASSWORD, ATTACKER)
+
+    assert response.status_code == 302
+    assert is_signed_in(owner)
+    assert failures(app, "ip:") == {f"ip:{ATTACKER}": limit}
+
+
+def test_signing_in_correctly_from_a_shared_address_uses_up_nothing(app: Flask) -> None:
+    """Many people behind one address who sign in correctly never add up to a lockout."""
+    limit = settings(app).login_failures_per_address
+    for i in range(limit + 2):
+        add_user(app, f"pupil{i}@example.org")
+        assert (
+            attempt(WebClient(app), f"pupil{i}@example.org", PASSWORD, ATTACKER).status_code == 302
+        )
+
+    assert failures(app, "ip:") == {}
+
+
+def reenter(web: WebClient, action: str, password: str):
+    field = "current_password" if action == "password" else "password"
+    data = {field: password, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    return web.submit("/account/", data, action=f"/account/{action}")
+
+
+@pytest.mark.parametrize("action", ["password", "delete"])
+def test_re_entering_the_password_is_throttled(app: Flask, action: str) -> None:
+    """The attack: a stolen session guessed the password on /account/password and
+    /account/delete without limit (40 wrong guesses in 6 s)."""
+    add_user(app, ALICE)
+    thief = signed_in(app, ALICE)
+    limit = settings(app).login_failures_per_account
+    for i in range(limit):
+        assert reenter(thief, action, f"{WRONG} {i}").status_code == 422
+
+    response = reenter(thief, action, PASSWORD)
+
+    assert_throttled(response, settings(app).login_window_s)
+    assert get_user(app, ALICE) is not None
+    assert WebClient(app).login(ALICE, PASSWORD).status_code == 302  # unchanged, not deleted

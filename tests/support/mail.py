@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -48,9 +49,17 @@ class MailCatcher:
         with self._lock:
             return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
 
+    def wait_for(self, address: str, count: int = 1, timeout_s: float = 30.0) -> list[EmailMessage]:
+        """Messages to ``address`` once at least ``count`` arrived (mail leaves in the
+        background), or what arrived when ``timeout_s`` ran out."""
+        deadline = time.monotonic() + timeout_s
+        while len(messages := self.messages_to(address)) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return messages
+
     def last_link(self, address: str) -> str:
-        """The last URL in the last message to ``address``."""
-        messages = self.messages_to(address)
+        """The last URL in the last message to ``address`` (waiting for one to arrive)."""
+        messages = self.wait_for(address)
         assert messages, f"no mail to {address}"
         body = messages[-1].get_body(preferencelist=("plain",))
         assert body is not None

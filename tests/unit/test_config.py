@@ -1,16 +1,18 @@
-"""The settings: production refuses weak secret keys; database URLs and paths are normalised."""
+"""The settings: production refuses guessable secret keys and a missing public URL;
+database URLs and paths are normalised."""
 
 from __future__ import annotations
 
 import os
+import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from mirada.config import DEFAULT_SECRET_KEY, Settings
-
-GOOD_KEY = "0123456789abcdef" * 4  # 64 characters
+from mirada.config import Settings
+from mirada.secret_key import MIN_KEY_BITS, estimated_bits
 
 
 @pytest.fixture(autouse=True)
@@ -21,17 +23,44 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+PUBLIC = {"base_url": "https://mirada.example.org"}
+
+
 @pytest.mark.parametrize(
     "secret_key",
-    [DEFAULT_SECRET_KEY, "", "x" * 31, "short"],
-    ids=["default", "empty", "31-chars", "short"],
+    [
+        "",
+        "x" * 31,
+        "short",
+        "dev-insecure-change-me",
+        "a" * 32,
+        "k" * 64,
+        "0123456789abcdef" * 4,
+        "abcdefghijklmnopqrstuvwxyz012345",
+        "correct horse battery staple is my secret key",
+        "qwertyuiopasdfghjklzxcvbnm1234567890",
+        secrets.token_hex(8),
+    ],
+    ids=[
+        "empty",
+        "31-chars",
+        "short",
+        "old-default",
+        "32-a",
+        "64-k",
+        "repeated-hex",
+        "alphabet",
+        "passphrase",
+        "keyboard",
+        "64-bit-random",
+    ],
 )
-def test_production_refuses_a_default_or_short_secret_key(secret_key: str) -> None:
+def test_production_refuses_a_missing_or_guessable_secret_key(secret_key: str) -> None:
     with pytest.raises(ValidationError) as raised:
-        Settings(env="production", secret_key=secret_key)
+        Settings(env="production", secret_key=secret_key, **PUBLIC)
 
     message = str(raised.value)
-    assert "MIRADA_SECRET_KEY must be set to a random value of at least 32 characters" in message
+    assert "MIRADA_SECRET_KEY" in message
     assert "secrets.token_hex(32)" in message
 
 
@@ -39,25 +68,54 @@ def test_production_refuses_a_missing_secret_key_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("MIRADA_ENV", "production")
+    monkeypatch.setenv("MIRADA_BASE_URL", PUBLIC["base_url"])
 
-    with pytest.raises(ValidationError, match="MIRADA_SECRET_KEY"):
+    with pytest.raises(ValidationError, match="MIRADA_SECRET_KEY must be set"):
         Settings()
 
 
-def test_production_accepts_a_long_random_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "make_key", [lambda: secrets.token_hex(32), lambda: secrets.token_urlsafe(32)]
+)
+def test_production_accepts_a_long_random_secret_key(
+    monkeypatch: pytest.MonkeyPatch, make_key: Callable[[], str]
+) -> None:
+    key = make_key()
     monkeypatch.setenv("MIRADA_ENV", "production")
-    monkeypatch.setenv("MIRADA_SECRET_KEY", GOOD_KEY)
+    monkeypatch.setenv("MIRADA_SECRET_KEY", key)
+    monkeypatch.setenv("MIRADA_BASE_URL", PUBLIC["base_url"])
 
     settings = Settings()
 
     assert settings.env == "production"
-    assert settings.secret_key == GOOD_KEY
-    assert Settings(env="production", secret_key="k" * 32).secret_key == "k" * 32
+    assert settings.secret_key == key
+    assert estimated_bits(key) >= MIN_KEY_BITS
+
+
+def test_the_estimate_sees_through_repeats_that_count_as_long() -> None:
+    """The attack: 32 times ``a`` passed the old check, which counted characters only."""
+    assert estimated_bits("a" * 32) < 16
+    assert estimated_bits("0123456789abcdef" * 4) < 32
+    assert estimated_bits(secrets.token_hex(32)) > 200
+
+
+def test_production_refuses_to_build_links_from_the_host_header() -> None:
+    """Without a public URL or a list of trusted hosts, links would follow the Host header."""
+    key = secrets.token_hex(32)
+    with pytest.raises(ValidationError, match=r"MIRADA_BASE_URL .* or MIRADA_TRUSTED_HOSTS"):
+        Settings(env="production", secret_key=key)
+
+    assert Settings(
+        env="production", secret_key=key, trusted_hosts="mirada.example.org, .example.net"
+    )
+    listed = Settings(trusted_hosts=" a.example.org, ,b.example.org ").trusted_host_list
+    assert listed == ["a.example.org", "b.example.org"]
 
 
 @pytest.mark.parametrize("env", ["development", "testing"])
-def test_other_modes_accept_the_default_key(env: str) -> None:
-    assert Settings(env=env).secret_key == DEFAULT_SECRET_KEY  # type: ignore[arg-type]
+def test_other_modes_need_no_key(env: str) -> None:
+    """Without a key the app makes one in the data folder (see test_secret_key)."""
+    assert Settings(env=env).secret_key == ""  # type: ignore[arg-type]
 
 
 def test_an_unknown_mode_is_refused() -> None:
@@ -126,6 +184,10 @@ def test_the_data_folder_expands_the_home_directory(
         ("remember_me_days", 0),
         ("session_idle_hours", 0),
         ("proxy_count", -1),
+        ("signups_per_address", 0),
+        ("reset_requests_per_address", 0),
+        ("reset_requests_per_account", 0),
+        ("request_window_s", 0),
     ],
 )
 def test_limits_must_be_positive(name: str, value: int) -> None:

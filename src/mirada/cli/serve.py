@@ -7,6 +7,8 @@ from typing import Any
 import click
 from gunicorn.app.base import BaseApplication
 
+from mirada.config import Settings
+
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
     """Gunicorn configured from arguments, serving the app factory's app."""
@@ -23,6 +25,12 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         from mirada.web import create_app
 
         return create_app()
+
+
+def forwarded_allow_ips(proxy_count: int) -> str:
+    """Whom gunicorn believes about X-Forwarded-Proto: nobody unless proxies are configured
+    (otherwise a local client could claim https and get Secure cookies and HSTS over http)."""
+    return "127.0.0.1,::1" if proxy_count else ""
 
 
 @click.command()
@@ -42,6 +50,6 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             "accesslog": "-",
             "timeout": 120,
             "graceful_timeout": 10,
-            "forwarded_allow_ips": "127.0.0.1",
+            "forwarded_allow_ips": forwarded_allow_ips(Settings().proxy_count),
         }
     ).run()

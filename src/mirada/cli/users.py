@@ -143,3 +143,19 @@ def list_users(as_json: bool) -> None:
             flag for flag, on in (("admin", user.is_admin), ("disabled", not user.is_active)) if on
         )
         click.echo(f"{user.id}\t{user.email}\t{flags}")
+
+
+@users.command("invite")
+@click.argument("email")
+@with_appcontext
+def invite(email: str) -> None:
+    """Print an invitation link that lets EMAIL create an account (any MIRADA_SIGNUP mode)."""
+    from mirada.runtime import settings
+    from mirada.services import signups
+    from mirada.web.links import external_url
+
+    try:
+        token = signups.invite(settings=settings(), email=email, invited_by=None)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc.message)) from exc
+    click.echo(external_url("signup.invitation", token=token))

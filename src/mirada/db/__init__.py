@@ -6,7 +6,12 @@ from mirada.db.base import Base
 
 db = SQLAlchemy(model_class=Base)
 
-from mirada.db.auth import AuthThrottle, PasswordResetToken, UserSession  # noqa: E402
+from mirada.db.auth import (  # noqa: E402
+    AuthThrottle,
+    PasswordResetToken,
+    SignupToken,
+    UserSession,
+)
 from mirada.db.classification import Classification  # noqa: E402
 from mirada.db.job import Job  # noqa: E402
 from mirada.db.project import Example, ModelVersion, Project, ProjectClass  # noqa: E402
@@ -22,6 +27,7 @@ __all__ = [
     "PasswordResetToken",
     "Project",
     "ProjectClass",
+    "SignupToken",
     "User",
     "UserSession",
     "db",

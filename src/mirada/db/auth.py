@@ -1,4 +1,4 @@
-"""Server-side sessions, password-reset tokens and sign-in throttling counters."""
+"""Server-side sessions, password-reset and sign-up tokens, and throttling counters."""
 
 from __future__ import annotations
 
@@ -50,3 +50,24 @@ class AuthThrottle(Base):
     key: Mapped[str] = mapped_column(String(320), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SignupToken(Base):
+    """A link that lets someone create an account: an address confirmation ("verify",
+    holding the registration until its link is opened) or an invitation ("invite")."""
+
+    __tablename__ = "signup_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    display_name: Mapped[str] = mapped_column(String(80), default="")
+    locale: Mapped[str | None] = mapped_column(String(8), default=None)
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -9,10 +9,12 @@ from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from mirada.db import User, db
+from mirada.config import Settings
+from mirada.db import PasswordResetToken, User, db
+from mirada.db.base import utcnow
 from mirada.services import passwords, sessions, throttle, timezones
 from mirada.services.errors import Conflict, ServiceError, TooManyAttempts
 from mirada.storage import BlobStore, user_blob_prefix
@@ -43,7 +45,8 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalized))
 
 
-def _clean_display_name(display_name: str) -> str:
+def clean_display_name(display_name: str) -> str:
+    """The name with its blanks collapsed, or a refusal of control characters or length."""
     display_name = " ".join(display_name.split())
     if any(unicodedata.category(ch) == "Cc" for ch in display_name):
         raise ServiceError(
@@ -57,7 +60,8 @@ def _clean_display_name(display_name: str) -> str:
     return display_name
 
 
-def _clean_locale(locale: str | None) -> str | None:
+def clean_locale(locale: str | None) -> str | None:
+    """One of the offered languages, None for "as the browser asks", or a refusal."""
     if locale in (None, ""):
         return None
     if locale not in LOCALES:
@@ -83,9 +87,9 @@ def register(
     passwords.check_policy(password, email=normalized)
     user = User(
         email=normalized,
-        display_name=_clean_display_name(display_name),
+        display_name=clean_display_name(display_name),
         password_hash=passwords.hash_password(password),
-        locale=_clean_locale(locale),
+        locale=clean_locale(locale),
         timezone=timezones.clean_timezone(timezone),
         is_admin=is_admin,
     )
@@ -108,6 +112,49 @@ class SignInLimits:
     per_address: int
     window: timedelta
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SignInLimits:
+        """The limits the settings ask for."""
+        return cls(
+            per_account=settings.login_failures_per_account,
+            per_address=settings.login_failures_per_address,
+            window=timedelta(seconds=settings.login_window_s),
+        )
+
+
+def too_many_attempts(wait: int) -> TooManyAttempts:
+    """The refusal of a throttled attempt, saying how many minutes to wait."""
+    minutes = max(1, (wait + 59) // 60)
+    return TooManyAttempts(
+        "too_many_attempts",
+        _l("Too many failed attempts. Try again in %(n)d minutes.", n=minutes),
+        retry_after_s=wait,
+    )
+
+
+def too_many_requests(wait: int) -> TooManyAttempts:
+    """The refusal of a request made too often (sign-ups, reset mails)."""
+    minutes = max(1, (wait + 59) // 60)
+    return TooManyAttempts(
+        "too_many_requests",
+        _l("Too many requests. Try again in %(n)d minutes.", n=minutes),
+        retry_after_s=wait,
+    )
+
+
+def _sign_in_limits(
+    email: str, address: str, device: str | None, limits: SignInLimits
+) -> list[throttle.Limit]:
+    """A known device answers for its own failures only; other browsers share the
+    address's and the account's counters."""
+    account = throttle.Limit(throttle.account_key(email, device), limits.per_account, limits.window)
+    if device is not None:
+        return [account]
+    return [
+        throttle.Limit(throttle.address_key(address), limits.per_address, limits.window),
+        account,
+    ]
+
 
 def authenticate(
     *,
@@ -120,59 +167,71 @@ def authenticate(
     """The user these credentials belong to, or a refusal that does not say whether it exists.
 
     ``known_device(email)`` names the browser when it has signed in to that account before;
-    its failures are counted apart from everyone else's, so strangers cannot lock it out.
+    its failures are counted apart from everyone else's, so neither a flood against the
+    account nor one from its address (a school's NAT, a proxy) locks it out.
     """
     try:
         normalized = normalize_email(email)
     except ServiceError:
         # Not an address, so no account; PostgreSQL text cannot hold NUL.
         normalized = email.replace("\x00", "").strip().lower()[:MAX_EMAIL_LENGTH]
-    keys = [
-        throttle.address_key(address),
-        throttle.account_key(normalized, known_device(normalized)),
-    ]
-    wait = max(
-        throttle.retry_after(key=keys[0], limit=limits.per_address, window=limits.window),
-        throttle.retry_after(key=keys[1], limit=limits.per_account, window=limits.window),
-    )
+    counted = _sign_in_limits(normalized, address, known_device(normalized), limits)
+    wait = throttle.take_all(counted)
     if wait:
-        minutes = max(1, (wait + 59) // 60)
-        raise TooManyAttempts(
-            "too_many_attempts",
-            _l("Too many failed attempts. Try again in %(n)d minutes.", n=minutes),
-            retry_after_s=wait,
-        )
+        raise too_many_attempts(wait)
     user = db.session.scalar(select(User).where(User.email == normalized))
     if (
         not passwords.verify_password(user.password_hash if user else None, password)
         or user is None
     ):
-        throttle.record_failure(keys=keys, window=limits.window)
         raise ServiceError("bad_credentials", _l("Wrong email or password."))
+    # The right password: the address's slot goes back, the account's failures are forgotten.
+    throttle.release(counted[:-1])
+    throttle.clear([counted[-1].key])
     if not user.is_active:
         raise ServiceError(
             "account_disabled", _l("This account is disabled. Contact an administrator.")
         )
-    throttle.clear(keys=keys[1:])
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
         db.session.commit()
     return user
 
 
+def check_current_password(*, user: User, password: str, limits: SignInLimits) -> None:
+    """Refuse a wrong current password, at most ``limits.per_account`` times per window."""
+    limit = throttle.Limit(f"reauth:{user.id}", limits.per_account, limits.window)
+    wait = throttle.take(limit)
+    if wait:
+        raise too_many_attempts(wait)
+    if not passwords.verify_password(user.password_hash, password):
+        raise ServiceError("bad_current_password", _l("The current password is wrong."))
+    throttle.clear([limit.key])
+
+
 def change_password(
-    *, user: User, current_password: str, new_password: str, keep_session: str | None
+    *,
+    user: User,
+    current_password: str,
+    new_password: str,
+    keep_session: str | None,
+    limits: SignInLimits,
 ) -> None:
     """Set a new password after checking the current one; ends every other session."""
-    if not passwords.verify_password(user.password_hash, current_password):
-        raise ServiceError("bad_current_password", _l("The current password is wrong."))
+    check_current_password(user=user, password=current_password, limits=limits)
     set_password(user=user, new_password=new_password, keep_session=keep_session)
 
 
 def set_password(*, user: User, new_password: str, keep_session: str | None = None) -> None:
-    """Set a new password and end the user's sessions (all but ``keep_session``)."""
+    """Set a new password, spend every open reset link and end the user's sessions
+    (all but ``keep_session``)."""
     passwords.check_policy(new_password, email=user.email)
     user.password_hash = passwords.hash_password(new_password)
+    db.session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
     db.session.commit()
     sessions.end_user_sessions(user=user, keep_token=keep_session)
 
@@ -181,8 +240,8 @@ def update_profile(
     *, user: User, display_name: str, locale: str | None, timezone: str | None
 ) -> None:
     """Change the display name, the preferred language and the time zone."""
-    user.display_name = _clean_display_name(display_name)
-    user.locale = _clean_locale(locale)
+    user.display_name = clean_display_name(display_name)
+    user.locale = clean_locale(locale)
     user.timezone = timezones.clean_timezone(timezone)
     db.session.commit()
 
@@ -194,10 +253,9 @@ def adopt_timezone(*, user: User, timezone: str | None) -> None:
         db.session.commit()
 
 
-def delete_account(*, user: User, password: str, blobs: BlobStore) -> None:
+def delete_account(*, user: User, password: str, blobs: BlobStore, limits: SignInLimits) -> None:
     """Delete the account and everything it owns (rows and files), after checking the password."""
-    if not passwords.verify_password(user.password_hash, password):
-        raise ServiceError("bad_current_password", _l("The current password is wrong."))
+    check_current_password(user=user, password=password, limits=limits)
     user_id = user.id
     db.session.delete(user)
     db.session.commit()

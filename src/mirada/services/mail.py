@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from email.message import EmailMessage
+from typing import Protocol
 
 from mirada.config import Settings
 
@@ -36,3 +37,22 @@ def send_mail(*, settings: Settings, to: str, subject: str, body: str) -> None:
         if settings.mail_username:
             smtp.login(settings.mail_username, settings.mail_password)
         smtp.send_message(message)
+
+
+class Mailer(Protocol):
+    """Something that sends a plain-text message."""
+
+    def send(self, *, to: str, subject: str, body: str) -> None:
+        """Send (or queue) one message."""
+
+
+class SmtpMailer:
+    """Sends over SMTP (or into the log) with the configured server; the caller decides
+    whether that happens in a request or in the background."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def send(self, *, to: str, subject: str, body: str) -> None:
+        """Send the message now."""
+        send_mail(settings=self._settings, to=to, subject=subject, body=body)

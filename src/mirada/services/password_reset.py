@@ -7,19 +7,42 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from mirada.config import Settings
 from mirada.db import PasswordResetToken, User, db
 from mirada.db.base import utcnow
-from mirada.services import accounts
+from mirada.services import accounts, throttle
 from mirada.services.errors import ServiceError
-from mirada.services.mail import send_mail
+from mirada.services.mail import Mailer
 from mirada.services.tokens import new_token, token_hash
 
 
-def request_reset(*, settings: Settings, email: str, link_for: Callable[[str], str]) -> None:
-    """Mail a reset link if an active account has this address; silent otherwise."""
+def request_limits(*, settings: Settings, address: str, email: str) -> list[throttle.Limit]:
+    """Reset requests per client address and per address asked about (known or not)."""
+    window = timedelta(seconds=settings.request_window_s)
+    return [
+        throttle.Limit(f"reset-ip:{address}", settings.reset_requests_per_address, window),
+        throttle.Limit(f"reset-to:{email}", settings.reset_requests_per_account, window),
+    ]
+
+
+def count_request(*, settings: Settings, address: str, email: str) -> None:
+    """Count one reset request, or refuse when its client or its address asked too often."""
+    cleaned = email.replace("\x00", "").strip().lower()[: accounts.MAX_EMAIL_LENGTH]
+    wait = throttle.take_all(request_limits(settings=settings, address=address, email=cleaned))
+    if wait:
+        raise accounts.too_many_requests(wait)
+
+
+def request_reset(
+    *, settings: Settings, mailer: Mailer, email: str, link_for: Callable[[str], str]
+) -> None:
+    """Mail a reset link if an active account has this address; silent otherwise.
+
+    The web runs this in the background, after ``count_request``, so that the time of its
+    answer does not tell whether the account exists.
+    """
     user = accounts.find_by_email(email)
     if user is None or not user.is_active:
         return
@@ -42,7 +65,7 @@ def request_reset(*, settings: Settings, email: str, link_for: Callable[[str], s
         minutes=minutes,
         link=link_for(token),
     )
-    send_mail(settings=settings, to=user.email, subject=_("Reset your Mirada password"), body=body)
+    mailer.send(to=user.email, subject=_("Reset your Mirada password"), body=body)
 
 
 def _valid_token(token: str) -> PasswordResetToken:
@@ -68,13 +91,6 @@ def check_token(*, token: str) -> User:
 
 def redeem(*, token: str, new_password: str) -> User:
     """Set the new password, spend every open link of the user and end all their sessions."""
-    row = _valid_token(token)
-    user = row.user
+    user = _valid_token(token).user
     accounts.set_password(user=user, new_password=new_password)
-    db.session.execute(
-        update(PasswordResetToken)
-        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
-        .values(used_at=utcnow())
-    )
-    db.session.commit()
     return user

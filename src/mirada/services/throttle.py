@@ -1,59 +1,111 @@
-"""Slowing down password guessing without letting an attacker lock the real user out.
+"""Counting attempts per key in a fixed window, atomically, on SQLite and PostgreSQL alike.
 
-Failures are counted per client address and per account in a fixed window. A browser
-that has signed in to an account before carries a signed device cookie; its attempts
-are counted under their own key, so a flood of failures from elsewhere never locks a
-known device out.
+An attempt takes a slot *before* the slow work it guards (an argon2 check, a mail): one
+``INSERT ... ON CONFLICT DO UPDATE ... WHERE`` statement either counts it, opening a new
+window where the old one ended, or finds the key full. So a hundred parallel requests
+against a limit of 20 let exactly 20 through, and the counter reads 20. A slot whose
+attempt turned out well is given back with ``release`` or ``clear``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import case, delete, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from mirada.db import AuthThrottle, db
-from mirada.db.base import utcnow
+from mirada.db.base import UTCDateTime, utcnow
+
+_INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``attempts`` per ``key`` in each ``window``."""
+
+    key: str
+    attempts: int
+    window: timedelta
 
 
 def address_key(address: str) -> str:
-    """The counter key of a client address."""
+    """The sign-in counter of a client address (attempts from browsers it does not know)."""
     return f"ip:{address}"
 
 
 def account_key(email: str, device: str | None) -> str:
-    """The counter key of an account, or of an account on a device known to it."""
+    """The counter of an account, or of an account on a device known to it."""
     return f"acct:{email}" if device is None else f"dev:{device}:{email}"
 
 
-def retry_after(*, key: str, limit: int, window: timedelta) -> int:
-    """Seconds until ``key`` may try again; 0 when it may try now."""
-    row = db.session.get(AuthThrottle, key)
-    if row is None:
-        return 0
-    ends = row.window_start + window
-    remaining = (ends - utcnow()).total_seconds()
-    if remaining <= 0 or row.failures < limit:
-        return 0
-    return max(1, int(remaining + 0.999))
-
-
-def record_failure(*, keys: list[str], window: timedelta) -> None:
-    """Count one failure against each key, opening a new window where the old one ended."""
+def take(limit: Limit) -> int:
+    """Count one attempt against ``limit.key`` and return 0, or the seconds to wait when full."""
     now = utcnow()
-    for key in keys:
-        row = db.session.get(AuthThrottle, key)
-        if row is None:
-            db.session.add(AuthThrottle(key=key, window_start=now, failures=1))
-        elif row.window_start + window <= now:
-            row.window_start, row.failures = now, 1
-        else:
-            row.failures += 1
+    expired = AuthThrottle.window_start <= now - limit.window
+    insert = _INSERTS[db.session.get_bind().dialect.name](AuthThrottle)
+    statement = (
+        insert.values(key=limit.key, window_start=now, failures=1)
+        .on_conflict_do_update(
+            index_elements=[AuthThrottle.key],
+            set_={
+                "failures": case((expired, 1), else_=AuthThrottle.failures + 1),
+                "window_start": case(
+                    (expired, literal(now, UTCDateTime())), else_=AuthThrottle.window_start
+                ),
+            },
+            where=expired | (AuthThrottle.failures < limit.attempts),
+        )
+        .returning(AuthThrottle.failures)
+    )
+    counted = db.session.execute(statement).first()
     db.session.commit()
+    if counted is not None:
+        return 0
+    return retry_after(limit) or 1  # full a moment ago: the caller tries again
 
 
-def clear(*, keys: list[str]) -> None:
-    """Forget the failures of these keys (after a successful sign-in)."""
-    for key in keys:
-        row = db.session.get(AuthThrottle, key)
-        if row is not None:
-            db.session.delete(row)
+def take_all(limits: list[Limit]) -> int:
+    """Take a slot of every limit, or none of them: 0, or the seconds to wait."""
+    taken: list[Limit] = []
+    for limit in limits:
+        wait = take(limit)
+        if wait:
+            release(taken)
+            return wait
+        taken.append(limit)
+    return 0
+
+
+def retry_after(limit: Limit) -> int:
+    """Seconds until ``limit.key`` may try again; 0 when it may try now."""
+    start = db.session.scalar(
+        select(AuthThrottle.window_start).where(
+            AuthThrottle.key == limit.key, AuthThrottle.failures >= limit.attempts
+        )
+    )
+    db.session.commit()
+    if start is None:
+        return 0
+    remaining = (start + limit.window - utcnow()).total_seconds()
+    return max(1, int(remaining + 0.999)) if remaining > 0 else 0
+
+
+def release(limits: list[Limit]) -> None:
+    """Give back one slot of each limit (the attempt it counted did no harm)."""
+    keys = [limit.key for limit in limits]
+    if keys:
+        db.session.execute(
+            update(AuthThrottle)
+            .where(AuthThrottle.key.in_(keys), AuthThrottle.failures > 0)
+            .values(failures=AuthThrottle.failures - 1)
+        )
+        db.session.commit()
+
+
+def clear(keys: list[str]) -> None:
+    """Forget the counts of these keys (an account after its owner signed in)."""
+    db.session.execute(delete(AuthThrottle).where(AuthThrottle.key.in_(keys)))
     db.session.commit()

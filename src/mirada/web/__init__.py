@@ -13,7 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from mirada import runtime
+from mirada import runtime, secret_key
 from mirada.config import Settings
 from mirada.db import db
 from mirada.services import passwords
@@ -33,7 +33,7 @@ MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the web app from ``settings`` (read from the environment when omitted)."""
-    settings = settings or Settings()
+    settings = with_secret_key(settings or Settings())
     app = Flask(__name__)
     configure(app, settings)
     register_extensions(app, settings)
@@ -43,6 +43,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_error_handlers(app)
     register_template_helpers(app)
     return app
+
+
+def with_secret_key(settings: Settings) -> Settings:
+    """``settings`` with a signing key: the configured one, else the data folder's own."""
+    if settings.secret_key:
+        return settings
+    key = secret_key.load_or_create(settings.resolved_data_dir)
+    return settings.model_copy(update={"secret_key": key})
 
 
 def configure(app: Flask, settings: Settings) -> None:
@@ -60,6 +68,7 @@ def configure(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.env == "production"
         and settings.base_url.startswith("https"),
+        TRUSTED_HOSTS=settings.trusted_host_list or None,
         WTF_CSRF_TIME_LIMIT=None,
         BABEL_DEFAULT_LOCALE="en",
         BABEL_DEFAULT_TIMEZONE="UTC",
@@ -112,12 +121,14 @@ def register_blueprints(app: Flask) -> None:
     from mirada.web.account.routes import bp as account_bp
     from mirada.web.admin.routes import bp as admin_bp
     from mirada.web.auth.routes import bp as auth_bp
+    from mirada.web.auth.signup import bp as signup_bp
     from mirada.web.classify.routes import bp as classify_bp
     from mirada.web.main.routes import bp as main_bp
     from mirada.web.projects.routes import bp as projects_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(signup_bp, url_prefix="/auth")
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(classify_bp)

@@ -7,7 +7,7 @@ import logging
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from mirada.db import db
@@ -85,6 +85,14 @@ def _csrf_error(error: CSRFError) -> tuple[Response | str, int]:
     )
 
 
+def _untrusted_host(error: SecurityError) -> tuple[Response, int]:
+    """A Host outside MIRADA_TRUSTED_HOSTS: no page (it would link to that host), just text."""
+    message = str(_l("This server does not answer to that host name."))
+    if wants_json():
+        return jsonify({"error": {"code": "untrusted_host", "message": message}}), 400
+    return Response(message + "\n", status=400, mimetype="text/plain"), 400
+
+
 def _service_error(error: ServiceError) -> tuple[Response | str, int]:
     db.session.rollback()
     return render_error(error.status, str(error.message), code=error.code)
@@ -100,6 +108,7 @@ def _unexpected_error(error: Exception) -> tuple[Response | str, int]:
 def register_error_handlers(app: Flask) -> None:
     """Attach the handlers to the app."""
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(SecurityError, _untrusted_host)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(InferenceUnavailable, _inference_unavailable)

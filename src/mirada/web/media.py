@@ -23,7 +23,10 @@ class StoredPhoto(Protocol):
 
 
 def photo_response(photo: StoredPhoto, kind: str) -> Response:
-    """The photo (``kind`` "image") or its thumbnail, privately cacheable; 404 otherwise."""
+    """The photo (``kind`` "image") or its thumbnail, never kept in a cache; 404 otherwise.
+
+    ``no-store``: after signing out or deleting the photo, the browser holds no copy.
+    """
     if kind not in MEDIA_KINDS:
         abort(404)
     if kind == "image":
@@ -35,7 +38,7 @@ def photo_response(photo: StoredPhoto, kind: str) -> Response:
     except BlobNotFound:
         abort(404)
     response = Response(data, content_type=content_type)
-    response.headers["Cache-Control"] = "private, max-age=86400"
+    response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Disposition"] = "inline"
     return response
 

@@ -11,9 +11,9 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from mirada.db import User
-from mirada.runtime import blobs
+from mirada.runtime import blobs, settings
 from mirada.services import accounts, sessions
-from mirada.services.errors import ServiceError
+from mirada.services.errors import ServiceError, TooManyAttempts
 from mirada.web.account.forms import (
     DeleteAccountForm,
     PasswordForm,
@@ -25,7 +25,7 @@ from mirada.web.i18n import browser_timezone
 
 bp = Blueprint("account", __name__)
 
-Page = str | Response | tuple[str, int]
+Page = str | Response | tuple[str, int] | tuple[str, int, dict[str, str]]
 
 
 def _user() -> User:
@@ -58,6 +58,14 @@ def _page(status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
         session_count=sessions.count_sessions(user=user),
     )
     return page, status
+
+
+def _throttled(refusal: TooManyAttempts, **forms: FlaskForm) -> Page:
+    """The account page with the refusal on the form that was throttled: 429, Retry-After."""
+    for form in forms.values():
+        form.form_errors.append(str(refusal.message))
+    page, status = _page(429, **forms)
+    return page, status, {"Retry-After": str(refusal.retry_after_s)}
 
 
 @bp.get("/")
@@ -99,7 +107,10 @@ def password() -> Page:
             current_password=form.current_password.data or "",
             new_password=form.new_password.data or "",
             keep_session=session_token(),
+            limits=accounts.SignInLimits.from_settings(settings()),
         )
+    except TooManyAttempts as exc:
+        return _throttled(exc, password=form)
     except ServiceError as exc:
         field = form.current_password if exc.code == "bad_current_password" else form.new_password
         field.errors = [*field.errors, str(exc.message)]
@@ -130,7 +141,14 @@ def delete() -> Page:
     if not form.validate():
         return _page(422, delete=form)
     try:
-        accounts.delete_account(user=_user(), password=form.password.data or "", blobs=blobs())
+        accounts.delete_account(
+            user=_user(),
+            password=form.password.data or "",
+            blobs=blobs(),
+            limits=accounts.SignInLimits.from_settings(settings()),
+        )
+    except TooManyAttempts as exc:
+        return _throttled(exc, delete=form)
     except ServiceError as exc:
         form.password.errors = [*form.password.errors, str(exc.message)]
         return _page(422, delete=form)

@@ -1,4 +1,4 @@
-"""The user list and the actions administrators take on accounts."""
+"""The user list, the actions administrators take on accounts, and invitations."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from mirada.db import User
-from mirada.services import admin
-from mirada.services.errors import ServiceError
+from mirada.runtime import settings
+from mirada.services import admin, signups
+from mirada.services.errors import Conflict, ServiceError
+from mirada.web.admin.forms import InviteForm
 from mirada.web.current_user import admin_required, current_user
 from mirada.web.forms import ConfirmForm
+from mirada.web.links import external_url
 from mirada.web.redirects import safe_next
 
 bp = Blueprint("admin", __name__)
@@ -72,3 +75,29 @@ def user_action(user_id: int, action: str) -> Response:
         return redirect(back)
     flash(chosen.done(target.email), "success")
     return redirect(back)
+
+
+@bp.route("/invitations", methods=["GET", "POST"])
+@admin_required
+def invitations() -> str | tuple[str, int]:
+    form = InviteForm()
+    if not form.is_submitted():
+        return render_template("admin/invitations.html", form=form, link=None)
+    if not form.validate():
+        return render_template("admin/invitations.html", form=form, link=None), 422
+    config = settings()
+    try:
+        token = signups.invite(
+            settings=config, email=form.email.data or "", invited_by=current_user()
+        )
+    except ServiceError as exc:
+        form.email.errors = [*form.email.errors, str(exc.message)]
+        status = 409 if isinstance(exc, Conflict) else 422
+        return render_template("admin/invitations.html", form=form, link=None), status
+    return render_template(
+        "admin/invitations.html",
+        form=InviteForm(formdata=None),
+        link=external_url("signup.invitation", token=token),
+        invited_email=form.email.data,
+        valid_days=max(1, config.invitation_max_age_s // 86400),
+    )

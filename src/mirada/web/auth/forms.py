@@ -20,13 +20,17 @@ def _email_field() -> EmailField:
     )
 
 
-class RegisterForm(FlaskForm):
-    email = _email_field()
-    display_name = StringField(
+def _display_name_field() -> StringField:
+    return StringField(
         _l("Name (optional)"),
         validators=[Optional(), Length(max=MAX_DISPLAY_NAME_LENGTH)],
         render_kw={"autocomplete": "name", "maxlength": MAX_DISPLAY_NAME_LENGTH},
     )
+
+
+class RegisterForm(FlaskForm):
+    email = _email_field()
+    display_name = _display_name_field()
     password = new_password_field(_l("Password"))
     confirm = confirm_password_field("password")
 
@@ -47,4 +51,18 @@ class ForgotPasswordForm(FlaskForm):
 
 class ResetPasswordForm(FlaskForm):
     password = new_password_field()
+    confirm = confirm_password_field("password")
+
+
+class ConfirmAccountForm(FlaskForm):
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class InvitationForm(FlaskForm):
+    display_name = _display_name_field()
+    password = new_password_field(_l("Password"))
     confirm = confirm_password_field("password")

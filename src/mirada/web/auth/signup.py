@@ -1,0 +1,174 @@
+"""Pages to create an account, as ``MIRADA_SIGNUP`` allows: at once, after confirming the
+address by mail, or through an administrator's invitation."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from wtforms import Field
+
+from mirada.db import User
+from mirada.runtime import later, mailer, settings
+from mirada.services import accounts, signups
+from mirada.services.errors import Conflict, ServiceError, TooManyAttempts
+from mirada.web.auth.forms import ConfirmAccountForm, InvitationForm, RegisterForm
+from mirada.web.current_user import current_user, sign_in
+from mirada.web.errors import render_error
+from mirada.web.i18n import browser_timezone, select_locale
+from mirada.web.links import external_url, link_maker
+from mirada.web.throttled import Page, client_address, throttled
+
+bp = Blueprint("signup", __name__)
+
+
+def _home() -> str:
+    return url_for("main.index")
+
+
+def _refused(
+    template: str, form: RegisterForm | InvitationForm, exc: ServiceError, **ctx: object
+) -> Page:
+    """``template`` with the refusal under the field it is about: 409 or 422."""
+    field: Field
+    if exc.code.startswith("password"):
+        field = form.password
+    elif exc.code.startswith("display_name"):
+        field = form.display_name
+    elif isinstance(form, RegisterForm):
+        field = form.email
+    else:
+        form.form_errors.append(str(exc.message))
+        return render_template(template, form=form, **ctx), exc.status
+    field.errors = [*field.errors, str(exc.message)]
+    return render_template(template, form=form, **ctx), (409 if isinstance(exc, Conflict) else 422)
+
+
+def _welcome(user: User) -> None:
+    """Sign the new account in, in the browser's time zone, and greet it."""
+    sign_in(user, remember=False)
+    accounts.adopt_timezone(user=user, timezone=browser_timezone())
+    flash(_("Welcome to Mirada! Your account is ready."), "success")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> Page:
+    mode = settings().signup
+    if mode == "closed":
+        abort(404)
+    if mode == "invite":
+        return render_error(
+            403, _("Accounts here are made by invitation only. Ask an administrator for one.")
+        )
+    if current_user() is not None:
+        return redirect(_home())
+    form = RegisterForm()
+    if not form.is_submitted():
+        return render_template("auth/register.html", form=form)
+    if not form.validate():
+        return render_template("auth/register.html", form=form), 422
+    if mode == "verified":
+        return _request_account(form)
+    try:
+        user = signups.register(
+            settings=settings(),
+            address=client_address(),
+            email=form.email.data or "",
+            password=form.password.data or "",
+            display_name=form.display_name.data or "",
+            locale=select_locale(),
+            timezone=browser_timezone(),
+        )
+    except TooManyAttempts as exc:
+        return throttled("auth/register.html", form, exc)
+    except ServiceError as exc:
+        return _refused("auth/register.html", form, exc)
+    _welcome(user)
+    return redirect(_home())
+
+
+def _request_account(form: RegisterForm) -> Page:
+    """Verified mode: the same page, as fast, whether the address has an account or not."""
+    config = settings()
+    try:
+        request = signups.check_account_request(
+            settings=config,
+            address=client_address(),
+            email=form.email.data or "",
+            password=form.password.data or "",
+            display_name=form.display_name.data or "",
+            locale=select_locale(),
+        )
+    except TooManyAttempts as exc:
+        return throttled("auth/register.html", form, exc)
+    except ServiceError as exc:
+        return _refused("auth/register.html", form, exc)
+    later().submit(
+        partial(
+            signups.request_account,
+            settings=config,
+            mailer=mailer(),
+            request=request,
+            confirm_link=link_maker("signup.confirm", "token"),
+            sign_in_link=external_url("auth.login"),
+        )
+    )
+    return render_template("auth/check_mail.html")
+
+
+def _invalid_link(exc: ServiceError) -> Page:
+    return render_template("auth/signup_link_invalid.html", message=exc.message), 410
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str) -> Page:
+    try:
+        pending = signups.check_link(token=token[:128], kind=signups.VERIFY)
+    except ServiceError as exc:
+        return _invalid_link(exc)
+    form = ConfirmAccountForm()
+    page = "auth/confirm.html"
+    if not form.is_submitted():
+        return render_template(page, form=form, email=pending.email)
+    if not form.validate():
+        return render_template(page, form=form, email=pending.email), 422
+    try:
+        user = signups.confirm_account(
+            token=token,
+            password=form.password.data or "",
+            limits=accounts.SignInLimits.from_settings(settings()),
+        )
+    except TooManyAttempts as exc:
+        return throttled(page, form, exc, email=pending.email)
+    except ServiceError as exc:
+        form.password.errors = [*form.password.errors, str(exc.message)]
+        status = 401 if exc.code == "bad_credentials" else exc.status
+        return render_template(page, form=form, email=pending.email), status
+    _welcome(user)
+    return redirect(_home())
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def invitation(token: str) -> Page:
+    try:
+        invited = signups.check_link(token=token[:128], kind=signups.INVITE)
+    except ServiceError as exc:
+        return _invalid_link(exc)
+    form = InvitationForm()
+    page = "auth/invitation.html"
+    if not form.is_submitted():
+        return render_template(page, form=form, email=invited.email)
+    if not form.validate():
+        return render_template(page, form=form, email=invited.email), 422
+    try:
+        user = signups.accept_invitation(
+            token=token,
+            password=form.password.data or "",
+            display_name=form.display_name.data or "",
+            locale=select_locale(),
+        )
+    except ServiceError as exc:
+        return _refused(page, form, exc, email=invited.email)
+    _welcome(user)
+    return redirect(_home())
