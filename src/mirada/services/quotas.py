@@ -63,6 +63,32 @@ def usage(*, user_id: int) -> Usage:
     return Usage(photos=int(examples[0] + history[0]), bytes=int(examples[1] + history[1]))
 
 
+def usage_by_user(*, user_ids: list[int]) -> dict[int, Usage]:
+    """What each of ``user_ids`` keeps (two grouped queries, for a page of the user list)."""
+    examples = db.session.execute(
+        select(
+            Project.user_id, func.count(Example.id), func.coalesce(func.sum(Example.size_bytes), 0)
+        )
+        .join(Project, Project.id == Example.project_id)
+        .where(Project.user_id.in_(user_ids))
+        .group_by(Project.user_id)
+    ).all()
+    history = db.session.execute(
+        select(
+            Classification.user_id,
+            func.count(Classification.id),
+            func.coalesce(func.sum(Classification.size_bytes), 0),
+        )
+        .where(Classification.user_id.in_(user_ids))
+        .group_by(Classification.user_id)
+    ).all()
+    totals = {user_id: [0, 0] for user_id in user_ids}
+    for user_id, count, size in [*examples, *history]:
+        totals[user_id][0] += int(count)
+        totals[user_id][1] += int(size)
+    return {user_id: Usage(photos=c, bytes=b) for user_id, (c, b) in totals.items()}
+
+
 def limits(*, user: User, settings: Settings) -> Limits:
     """The user's own limits, or the defaults from the settings."""
     return Limits(

@@ -9,8 +9,8 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from mirada.db import User
-from mirada.runtime import blobs
-from mirada.services import accounts, sessions
+from mirada.runtime import blobs, settings
+from mirada.services import accounts, quotas, sessions
 from mirada.services.errors import ServiceError
 from mirada.web.account.forms import DeleteAccountForm, PasswordForm, ProfileForm
 from mirada.web.current_user import current_user, login_required, session_token, sign_out
@@ -37,6 +37,8 @@ def _page(status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
         password_form=forms.get("password") or PasswordForm(formdata=None),
         delete_form=forms.get("delete") or DeleteAccountForm(formdata=None),
         session_count=sessions.count_sessions(user=user),
+        standing=quotas.standing(user=user, settings=settings()),
+        megabytes=quotas.megabytes,
     )
     return page, status
 

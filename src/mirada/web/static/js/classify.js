@@ -1,22 +1,16 @@
 // The Classify page: drag and drop, one upload per photo with its own progress, result cards.
+// Sending is uploads.js's (MiradaUploads), shared with the project pages.
 "use strict";
 
 (() => {
   const form = document.getElementById("classify-form");
   const results = document.getElementById("results");
-  if (!form || !results) return;
+  if (!form || !results || !window.MiradaUploads) return;
+  const { element, send, limited } = window.MiradaUploads;
   const dropZone = document.getElementById("drop-zone");
   const csrfToken = form.querySelector("input[name=csrf_token]").value;
   const maxBytes = Number(form.dataset.maxBytes);
-  const queue = [];
-  let busy = false;
-
-  const element = (tag, className, text) => {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  };
+  const enqueue = limited(2); // two at a time: the server classifies while the next arrives
 
   const percent = (score) =>
     new Intl.NumberFormat(document.documentElement.lang, { style: "percent", maximumFractionDigits: 1 })
@@ -74,49 +68,27 @@
     view.status.textContent = message;
   }
 
-  function upload(file, view) {
-    return new Promise((resolve) => {
-      const data = new FormData();
-      data.append("csrf_token", csrfToken);
-      data.append("photos", file, file.name);
-      const model = form.querySelector("select[name=model]");
-      if (model) data.append("model", model.value);
-      const request = new XMLHttpRequest();
-      request.open("POST", form.action);
-      request.setRequestHeader("Accept", "application/json");
-      request.setRequestHeader("X-CSRFToken", csrfToken);
-      request.upload.addEventListener("progress", (event) => {
-        if (event.lengthComputable) view.progress.value = (100 * event.loaded) / event.total;
-      });
-      request.upload.addEventListener("load", () => {
+  async function upload(file, view) {
+    const model = form.querySelector("select[name=model]");
+    const { status, body } = await send({
+      url: form.action,
+      csrfToken,
+      field: "photos",
+      file,
+      fields: model ? [["model", model.value]] : [],
+      onProgress: (fraction) => { view.progress.value = 100 * fraction; },
+      onSent: () => {
         view.progress.removeAttribute("value");
         view.status.textContent = form.dataset.msgClassifying;
-      });
-      request.addEventListener("load", () => {
-        let body = null;
-        try { body = JSON.parse(request.responseText); } catch { body = null; }
-        const result = body && body.results ? body.results[0] : null;
-        if (request.status === 200 && result && result.predictions) {
-          showPredictions(view, result);
-        } else {
-          const error = (result && result.error) || (body && body.error);
-          showError(view, error ? error.message : form.dataset.msgFailed);
-        }
-        resolve();
-      });
-      request.addEventListener("error", () => { showError(view, form.dataset.msgFailed); resolve(); });
-      request.send(data);
+      },
     });
-  }
-
-  async function drain() {
-    if (busy) return;
-    busy = true;
-    while (queue.length) {
-      const { file, view } = queue.shift();
-      await upload(file, view);
+    const result = body && body.results ? body.results[0] : null;
+    if (status === 200 && result && result.predictions) {
+      showPredictions(view, result);
+    } else {
+      const error = (result && result.error) || (body && body.error);
+      showError(view, error ? error.message : form.dataset.msgFailed);
     }
-    busy = false;
   }
 
   function accept(files) {
@@ -126,9 +98,8 @@
         showError(view, form.dataset.msgTooLarge);
         continue;
       }
-      queue.push({ file, view });
+      enqueue(() => upload(file, view));
     }
-    drain();
   }
 
   form.querySelectorAll("input[type=file]").forEach((input) => {

@@ -1,0 +1,23 @@
+"""Forms of the administration pages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField
+from wtforms.validators import NumberRange, Optional
+
+from mirada.services.admin import MAX_PHOTO_LIMIT
+
+
+class LimitsForm(FlaskForm):
+    """A user's own limits; an empty field means the default from the settings."""
+
+    photo_limit = IntegerField(
+        _l("Photos"),
+        validators=[Optional(), NumberRange(min=1, max=MAX_PHOTO_LIMIT)],
+    )
+    storage_limit_mb = IntegerField(
+        _l("Storage (MB)"),
+        validators=[Optional(), NumberRange(min=1, max=1_000_000_000)],
+    )
