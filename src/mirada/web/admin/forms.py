@@ -10,14 +10,17 @@ from wtforms.validators import NumberRange, Optional
 from mirada.services.admin import MAX_PHOTO_LIMIT
 
 
+WHOLE_NUMBER = _l("Enter a whole number of at least 1, or leave the field empty for the default.")
+
+
 class LimitsForm(FlaskForm):
     """A user's own limits; an empty field means the default from the settings."""
 
     photo_limit = IntegerField(
         _l("Photos"),
-        validators=[Optional(), NumberRange(min=1, max=MAX_PHOTO_LIMIT)],
+        validators=[Optional(), NumberRange(min=1, max=MAX_PHOTO_LIMIT, message=WHOLE_NUMBER)],
     )
     storage_limit_mb = IntegerField(
         _l("Storage (MB)"),
-        validators=[Optional(), NumberRange(min=1, max=1_000_000_000)],
+        validators=[Optional(), NumberRange(min=1, max=1_000_000_000, message=WHOLE_NUMBER)],
     )
