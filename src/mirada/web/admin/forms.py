@@ -9,7 +9,6 @@ from wtforms.validators import NumberRange, Optional
 
 from mirada.services.admin import MAX_PHOTO_LIMIT
 
-
 WHOLE_NUMBER = _l("Enter a whole number of at least 1, or leave the field empty for the default.")
 
 
