@@ -10,7 +10,7 @@
   const dropZone = document.getElementById("drop-zone");
   const csrfToken = form.querySelector("input[name=csrf_token]").value;
   const maxBytes = Number(form.dataset.maxBytes);
-  const enqueue = limited(2); // two at a time: the server classifies while the next arrives
+  const enqueue = limited(1); // one at a time: the history keeps the order they were chosen in
 
   const percent = (score) =>
     new Intl.NumberFormat(document.documentElement.lang, { style: "percent", maximumFractionDigits: 1 })
