@@ -102,7 +102,9 @@ def test_ten_phone_photos_are_added_each_with_its_progress(
     summary = page.locator(".upload-summary")
     expect(summary).to_contain_text(f"Photos added: {PHOTOS} of {PHOTOS}.", timeout=120_000)
     expect(page.locator(".upload-list .upload-done")).to_have_count(PHOTOS)
-    expect(page.locator(".upload-list .upload-status")).to_have_text(["Added to the class"] * PHOTOS)
+    expect(page.locator(".upload-list .upload-status")).to_have_text(
+        ["Added to the class"] * PHOTOS
+    )
     progress = json.loads(page.evaluate("sessionStorage.getItem('upload-progress')") or "{}")
     assert sorted(progress) == sorted(path.name for path in phone_photos)
     for name, values in progress.items():
