@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     max_archive_entries: int = Field(default=5000, gt=0)
     max_archive_upload_bytes: int = Field(default=200_000_000, gt=0)  # a zip as sent
     max_archive_bytes: int = Field(default=300_000_000, gt=0)  # a zip once unpacked
+    max_photos_upload_bytes: int = Field(default=200_000_000, gt=0)  # photos sent in one form
+
+    # What each user may keep (an administrator can set other limits per user).
+    user_storage_bytes: int = Field(default=10_000_000_000, gt=0)
+    user_max_photos: int = Field(default=100_000, gt=0)
+    orphan_grace_s: int = Field(default=6 * 3600, gt=0)  # files younger than this are not swept
 
     @model_validator(mode="after")
     def _refuse_weak_production_settings(self) -> Settings:

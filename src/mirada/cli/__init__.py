@@ -9,6 +9,7 @@ from mirada.cli.classify import classify
 from mirada.cli.model import model
 from mirada.cli.projects import projects
 from mirada.cli.serve import serve
+from mirada.cli.storage import storage
 from mirada.cli.translate import translate
 from mirada.cli.users import users
 
@@ -28,5 +29,6 @@ main.add_command(classify)
 main.add_command(model)
 main.add_command(projects)
 main.add_command(serve)
+main.add_command(storage)
 main.add_command(translate)
 main.add_command(users)

@@ -29,6 +29,7 @@ class Classification(Base):
     thumbnail_key: Mapped[str] = mapped_column(String(255))
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)  # the photo as sent
     model_name: Mapped[str] = mapped_column(String(64))
     model_version: Mapped[str] = mapped_column(String(64))
     top_label: Mapped[str] = mapped_column(String(200))

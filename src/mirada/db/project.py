@@ -69,6 +69,7 @@ class Example(Base):
         UniqueConstraint("project_id", "sha256"),
         Index("ix_examples_class_id_id", "class_id", "id"),
         Index("ix_examples_project_id_embedded", "project_id", "embedding_ready"),
+        Index("ix_examples_project_id_upload_id", "project_id", "upload_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -80,6 +81,8 @@ class Example(Base):
     image_key: Mapped[str] = mapped_column(String(255))
     thumbnail_key: Mapped[str] = mapped_column(String(255))
     source: Mapped[str] = mapped_column(String(16), default="upload")
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)  # the photo as sent
+    upload_id: Mapped[str | None] = mapped_column(String(64), default=None)  # the client's
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     embedding_ready: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import BigInteger, Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mirada.db.base import Base, UTCDateTime, utcnow
@@ -26,6 +26,9 @@ class User(Base):
     timezone: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Set by an administrator; None: the defaults from the settings.
+    storage_limit_bytes: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    photo_limit: Mapped[int | None] = mapped_column(Integer, default=None)
 
     @property
     def name(self) -> str:

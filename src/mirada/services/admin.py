@@ -99,3 +99,20 @@ def set_admin(*, actor: User | None, target: User, admin: bool) -> None:
     _check_change(actor=actor, target=target, keeps_admin=admin)
     target.is_admin = admin
     db.session.commit()
+
+
+MAX_PHOTO_LIMIT = 2**31 - 1
+MAX_STORAGE_LIMIT_BYTES = 2**62
+
+
+def set_limits(*, target: User, photos: int | None, storage_bytes: int | None) -> None:
+    """Give a user their own limits; None goes back to the defaults from the settings."""
+    if photos is not None and not 0 < photos <= MAX_PHOTO_LIMIT:
+        raise ServiceError("photo_limit_invalid", _l("The photo limit must be a positive number."))
+    if storage_bytes is not None and not 0 < storage_bytes <= MAX_STORAGE_LIMIT_BYTES:
+        raise ServiceError(
+            "storage_limit_invalid", _l("The storage limit must be a positive number.")
+        )
+    target.photo_limit = photos
+    target.storage_limit_bytes = storage_bytes
+    db.session.commit()

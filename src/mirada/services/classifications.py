@@ -15,6 +15,7 @@ from mirada.services.classifiers import ChosenModel
 from mirada.services.errors import NotFound, ServiceError
 from mirada.services.images import decoded_batches, open_upload
 from mirada.services.photos import clean_filename, stored_photo
+from mirada.services.quotas import QuotaExceeded, check_room
 from mirada.storage import BlobStore, user_blob_prefix
 from mirada.vision.predictions import Prediction
 
@@ -49,7 +50,16 @@ def classify_uploads(
     model: ChosenModel,
     blobs: BlobStore,
 ) -> list[UploadOutcome]:
-    """Classify each upload and store the accepted ones; refused ones leave nothing behind."""
+    """Classify each upload and store the accepted ones; refused ones leave nothing behind.
+
+    Uploads that would take the user over their limits are refused whole, before any work.
+    """
+    check_room(
+        user_id=user.id,
+        settings=settings,
+        photos=len(uploads),
+        size=sum(len(upload.data) for upload in uploads),
+    )
     refused: dict[int, UploadOutcome] = {}
 
     def decode(position: int) -> Image.Image | None:
@@ -63,14 +73,20 @@ def classify_uploads(
     for batch in decoded_batches(range(len(uploads)), decode, max_count=RANK_BATCH):
         ranked = model.rank([image for _, image in batch])
         for (position, image), predictions in zip(batch, ranked, strict=True):
-            outcomes[position] = _store(
-                user=user,
-                upload=uploads[position],
-                image=image,
-                predictions=predictions,
-                model=model,
-                blobs=blobs,
-            )
+            try:
+                outcomes[position] = _store(
+                    user=user,
+                    upload=uploads[position],
+                    image=image,
+                    predictions=predictions,
+                    model=model,
+                    settings=settings,
+                    blobs=blobs,
+                )
+            except QuotaExceeded as exc:  # a concurrent upload took the room first
+                outcomes[position] = UploadOutcome(
+                    clean_filename(uploads[position].filename), error=exc
+                )
     return [refused.get(position) or outcomes[position] for position in range(len(uploads))]
 
 
@@ -81,11 +97,14 @@ def _store(
     image: Image.Image,
     predictions: list[Prediction],
     model: ChosenModel,
+    settings: Settings,
     blobs: BlobStore,
 ) -> UploadOutcome:
     filename = clean_filename(upload.filename)
     prefix = user_blob_prefix(user.id)
     with stored_photo(blobs=blobs, prefix=prefix, data=upload.data, image=image) as files:
+        # Checked again, locked: concurrent uploads of one user cannot overshoot.
+        check_room(user_id=user.id, settings=settings, photos=1, size=files.size_bytes, lock=True)
         row = Classification(
             user_id=user.id,
             filename=filename,
@@ -94,6 +113,7 @@ def _store(
             thumbnail_key=files.thumbnail_key,
             width=image.width,
             height=image.height,
+            size_bytes=files.size_bytes,
             model_name=model.name,
             model_version=model.version,
             project_id=model.project_id,

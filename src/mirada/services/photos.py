@@ -19,11 +19,12 @@ MAX_FILENAME_LENGTH = 255
 
 @dataclass(frozen=True)
 class StoredFiles:
-    """Where a photo and its thumbnail were put, and the photo's media type."""
+    """Where a photo and its thumbnail were put, the photo's media type and its bytes."""
 
     image_key: str
     thumbnail_key: str
     content_type: str
+    size_bytes: int
 
 
 def clean_filename(name: str) -> str:
@@ -38,17 +39,21 @@ def stored_photo(
 ) -> Iterator[StoredFiles]:
     """Store the photo under a server-chosen name; if the block fails, roll back and remove it.
 
-    The block adds and commits the row that points at the files.
+    The block adds and commits the row that points at the files. The files are written
+    before the row, so a process killed in between leaves files no row owns (which
+    ``mirada storage sweep`` removes), never a row without its files.
     """
     name = uuid.uuid4().hex
+    thumbnail = make_thumbnail(image)
     files = StoredFiles(
         image_key=f"{prefix}/images/{name}",
         thumbnail_key=f"{prefix}/thumbnails/{name}",
         content_type=content_type_of(data),
+        size_bytes=len(data),  # what the user sent: what their storage limit counts
     )
-    blobs.put(files.image_key, data)
     try:
-        blobs.put(files.thumbnail_key, make_thumbnail(image))
+        blobs.put(files.image_key, data)
+        blobs.put(files.thumbnail_key, thumbnail)
         yield files
     except BaseException:
         db.session.rollback()

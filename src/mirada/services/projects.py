@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,12 +17,14 @@ from mirada.db import Classification, Example, Project, ProjectClass, User, db
 from mirada.services.errors import Conflict, NotFound, ServiceError
 from mirada.services.images import open_upload
 from mirada.services.photos import clean_filename, stored_photo
+from mirada.services.quotas import check_room
 from mirada.storage import BlobStore, user_blob_prefix
 
 MAX_NAME_LENGTH = 100
 MAX_DESCRIPTION_LENGTH = 2000
 MAX_CLASSES = 100  # also keeps the confusion matrix picture a sensible size
 EXAMPLES_PAGE_SIZE = 60
+UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 def project_prefix(project: Project) -> str:
@@ -271,12 +274,22 @@ def add_examples(
     settings: Settings,
     blobs: BlobStore,
     create_classes: bool = False,
+    upload_id: str | None = None,
 ) -> list[ExampleOutcome]:
     """Check each file with the image intake and store the good ones as examples.
 
     Files already in the project (same bytes) are refused as duplicates. With
     ``create_classes`` an unknown class name makes a new class; otherwise it is refused.
+    Uploads that would take the owner over their limits are refused whole, before any
+    work (QuotaExceeded). ``upload_id``, the client's name for this upload, is kept
+    on each example so that ``uploaded_examples`` can say what arrived.
     """
+    check_room(
+        user_id=project.user_id,
+        settings=settings,
+        photos=len(uploads),
+        size=sum(len(upload.data) for upload in uploads),
+    )
     classes = {cls.name.casefold(): cls for cls in project.classes}
     seen = set(db.session.scalars(select(Example.sha256).where(Example.project_id == project.id)))
     outcomes: list[ExampleOutcome] = []
@@ -304,6 +317,7 @@ def add_examples(
                 settings=settings,
                 blobs=blobs,
                 source="upload",
+                upload_id=upload_id,
             )
             seen.add(digest)
             used.add(cls.id)
@@ -328,10 +342,19 @@ def _store_example(
     settings: Settings,
     blobs: BlobStore,
     source: str,
+    upload_id: str | None = None,
 ) -> Example:
     image = open_upload(data, settings=settings)
     prefix = project_prefix(project)
     with stored_photo(blobs=blobs, prefix=prefix, data=data, image=image) as files:
+        # Checked again, locked, for the bytes as stored: concurrent uploads cannot overshoot.
+        check_room(
+            user_id=project.user_id,
+            settings=settings,
+            photos=1,
+            size=files.size_bytes,
+            lock=True,
+        )
         example = Example(
             project_id=project.id,
             class_id=cls.id,
@@ -341,6 +364,8 @@ def _store_example(
             image_key=files.image_key,
             thumbnail_key=files.thumbnail_key,
             source=source,
+            size_bytes=files.size_bytes,
+            upload_id=upload_id,
         )
         with _unless_taken(_duplicate()):
             db.session.add(example)
@@ -375,6 +400,30 @@ def add_example_from_blob(
         settings=settings,
         blobs=blobs,
         source="feedback",
+    )
+
+
+def check_upload_id(raw: str) -> str | None:
+    """A client's upload id (8 to 64 letters, digits, ``-`` or ``_``), None when not given."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    if not UPLOAD_ID.fullmatch(raw):
+        raise ServiceError(
+            "upload_id_invalid",
+            _l("An upload id has 8 to 64 letters, digits, hyphens or underscores."),
+        )
+    return raw
+
+
+def uploaded_examples(*, project: Project, upload_id: str) -> list[Example]:
+    """The examples of the project that arrived with ``upload_id``, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Example)
+            .where(Example.project_id == project.id, Example.upload_id == upload_id)
+            .order_by(Example.id)
+        )
     )
 
 

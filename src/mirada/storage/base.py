@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Protocol
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]*(/[a-z0-9][a-z0-9_.-]*)*$")
@@ -41,4 +43,12 @@ class BlobStore(Protocol):
 
     def delete_prefix(self, prefix: str) -> None:
         """Remove every blob whose key starts with ``prefix/``."""
+        ...
+
+    def keys(self, prefix: str, *, written_before: datetime) -> Iterator[str]:
+        """The keys under ``prefix/`` of blobs last written before ``written_before``."""
+        ...
+
+    def discard_partial(self, *, written_before: datetime) -> int:
+        """Remove writes that never finished (a process killed mid-put); how many."""
         ...

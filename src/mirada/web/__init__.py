@@ -36,9 +36,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = with_secret_key(settings or Settings())
     app = Flask(__name__)
     configure(app, settings)
+    register_request_hooks(app)  # who is signed in is known before CSRF reads the body
     register_extensions(app, settings)
     runtime.register(app, settings)
-    register_request_hooks(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_template_helpers(app)
@@ -110,7 +110,12 @@ def _sqlite_foreign_keys(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    """Who is signed in before each request; headers and device cookie after."""
+    """Who is signed in before each request; headers and device cookie after.
+
+    Registered before the extensions, so that the user is loaded before CSRFProtect
+    reads the body: a body over the limit (413) or a stale form still shows the
+    signed-in header on its error page.
+    """
     app.before_request(auth_state.load_current_user)
     app.after_request(auth_state.remember_device)
     app.after_request(add_security_headers)

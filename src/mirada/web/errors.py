@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
@@ -13,6 +13,8 @@ from werkzeug.http import HTTP_STATUS_CODES
 from mirada.db import db
 from mirada.inference import InferenceUnavailable
 from mirada.services.errors import ServiceError
+from mirada.web import current_user as auth_state
+from mirada.web.redirects import back_path
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +63,36 @@ def render_error(
         default_code = HTTP_STATUS_CODES.get(status, "error").lower().replace(" ", "_")
         body = {"error": {"code": code or default_code, "message": text}}
         return jsonify(body), status
-    return render_template("errors/error.html", status=status, title=title, message=text), status
+    if "user" not in g:  # the error came before the user was loaded: still show who is signed in
+        _load_user_quietly()
+    page = render_template(
+        "errors/error.html", status=status, title=title, message=text, back_url=_back_url()
+    )
+    return page, status
+
+
+def _load_user_quietly() -> None:
+    try:
+        auth_state.load_current_user()
+    except Exception:  # the database may be what failed; the page still shows
+        log.warning("Could not load the user for an error page", exc_info=True)
+        db.session.rollback()
+        g.user = None
+
+
+# Where a signed-in user goes back to when the failing page did not say where it came from.
+AREA_PAGES = {
+    "projects": "projects.index",
+    "classify": "classify.index",
+    "account": "account.index",
+    "admin": "admin.users",
+}
+
+
+def _back_url() -> str | None:
+    """The page the user was on (the Referer when on this site), else the area's main page."""
+    area = AREA_PAGES.get(request.blueprint or "") if g.get("user") is not None else None
+    return back_path(url_for(area) if area else None)
 
 
 def _http_error(error: HTTPException) -> tuple[Response | str, int]:

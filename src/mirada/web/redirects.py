@@ -30,3 +30,15 @@ def return_path() -> str:
         path = referrer.path + ("?" + referrer.query if referrer.query else "")
         return safe_next(path, "/")
     return "/"
+
+
+def back_path(default: str | None = None) -> str | None:
+    """Where "Go back" leads: the Referer when it is another page of this site, else ``default``."""
+    here = request.full_path.rstrip("?")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host:
+        path = referrer.path + ("?" + referrer.query if referrer.query else "")
+        target = safe_next(path, "")
+        if target and (target != here or request.method != "GET"):
+            return target
+    return default if default != here else None

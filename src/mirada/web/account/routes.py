@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from mirada.db import User
 from mirada.runtime import blobs, settings
-from mirada.services import accounts, sessions
+from mirada.services import accounts, quotas, sessions
 from mirada.services.errors import ServiceError, TooManyAttempts
 from mirada.web.account.forms import (
     DeleteAccountForm,
@@ -56,6 +56,8 @@ def _page(status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
         password_form=forms.get("password") or PasswordForm(formdata=None),
         delete_form=forms.get("delete") or DeleteAccountForm(formdata=None),
         session_count=sessions.count_sessions(user=user),
+        standing=quotas.standing(user=user, settings=settings()),
+        megabytes=quotas.megabytes,
     )
     return page, status
 

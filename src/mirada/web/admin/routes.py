@@ -11,9 +11,9 @@ from werkzeug.wrappers import Response
 
 from mirada.db import User
 from mirada.runtime import settings
-from mirada.services import admin, signups
+from mirada.services import admin, quotas, signups
 from mirada.services.errors import Conflict, ServiceError
-from mirada.web.admin.forms import InviteForm
+from mirada.web.admin.forms import InviteForm, LimitsForm
 from mirada.web.current_user import admin_required, current_user
 from mirada.web.forms import ConfirmForm
 from mirada.web.links import external_url
@@ -55,7 +55,41 @@ def users() -> str:
     search = request.args.get("q", "")
     page = request.args.get("page", 1, type=int) or 1
     result = admin.list_users(search=search, page=page)
-    return render_template("admin/users.html", result=result, search=search, form=ConfirmForm())
+    config = settings()
+    return render_template(
+        "admin/users.html",
+        result=result,
+        search=search,
+        form=ConfirmForm(),
+        usage=quotas.usage_by_user(user_ids=[user.id for user in result.users]),
+        limits={user.id: quotas.limits(user=user, settings=config) for user in result.users},
+        megabytes=quotas.megabytes,
+    )
+
+
+@bp.post("/users/<id:user_id>/limits")
+@admin_required
+def user_limits(user_id: int) -> Response:
+    """Set a user's own photo and storage limits (empty: the defaults)."""
+    target = admin.get_user(user_id)
+    back = safe_next(request.form.get("next"), url_for("admin.users"))
+    form = LimitsForm()
+    if not form.validate():
+        errors = [str(e) for field in form for e in field.errors] or [_("Check the form.")]
+        flash(errors[0], "error")
+        return redirect(back)
+    megabytes = form.storage_limit_mb.data
+    try:
+        admin.set_limits(
+            target=target,
+            photos=form.photo_limit.data,
+            storage_bytes=megabytes * 1_000_000 if megabytes is not None else None,
+        )
+    except ServiceError as exc:
+        flash(str(exc.message), "error")
+        return redirect(back)
+    flash(_("The limits of %(email)s have been saved.", email=target.email), "success")
+    return redirect(back)
 
 
 @bp.post("/users/<id:user_id>/<action>")

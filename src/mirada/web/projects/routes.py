@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 
-from mirada.db import Job, ModelVersion, Project, ProjectClass, User
+from mirada.db import Example, Job, ModelVersion, Project, ProjectClass, User
 from mirada.db.job import FAILED, QUEUED, RUNNING, SUCCEEDED
 from mirada.runtime import blobs, settings
 from mirada.services import jobs, projects, versions
@@ -332,17 +332,18 @@ def _outcome_json(project: Project, outcome: ExampleOutcome, name: str) -> dict[
             "file": name,
             "error": {"code": outcome.error.code, "message": str(outcome.error.message)},
         }
-    example = outcome.example
-    assert example is not None
+    assert outcome.example is not None
+    return {"file": name, "example": _example_json(project, outcome.example)}
+
+
+def _example_json(project: Project, example: Example) -> dict[str, Any]:
     return {
-        "file": name,
-        "example": {
-            "id": example.id,
-            "class_id": example.class_id,
-            "thumbnail_url": url_for(
-                ".media", project_id=project.id, example_id=example.id, kind="thumbnail"
-            ),
-        },
+        "id": example.id,
+        "class_id": example.class_id,
+        "filename": example.filename,
+        "thumbnail_url": url_for(
+            ".media", project_id=project.id, example_id=example.id, kind="thumbnail"
+        ),
     }
 
 
@@ -411,11 +412,32 @@ def upload(project_id: int) -> Page:
             "too_many_files",
             _l("Send at most %(n)d photos at a time.", n=MAX_FILES_PER_REQUEST),
         )
+    upload_id = projects.check_upload_id(request.form.get("upload_id", ""))
     uploads = [LabelledUpload(cls.name, f.filename or "", f.read()) for f in files]
     outcomes = projects.add_examples(
-        project=project, uploads=uploads, settings=settings(), blobs=blobs()
+        project=project,
+        uploads=uploads,
+        settings=settings(),
+        blobs=blobs(),
+        upload_id=upload_id,
     )
     return _upload_answer(project, outcomes, [o.filename for o in outcomes], cls=cls)
+
+
+@bp.get("/<id:project_id>/uploads")
+@login_required
+def upload_outcome(project_id: int) -> Response:
+    """What arrived with an upload id: the page asks after a dropped connection."""
+    project = _project(project_id)
+    upload_id = projects.check_upload_id(request.args.get("upload_id", ""))
+    if upload_id is None:
+        raise ServiceError("upload_id_required", _l("Give the upload id to look up."))
+    examples = projects.uploaded_examples(project=project, upload_id=upload_id)
+    response = jsonify(
+        {"upload_id": upload_id, "examples": [_example_json(project, e) for e in examples]}
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/<id:project_id>/import")

@@ -1,6 +1,7 @@
-// The Classify page: one upload per photo with its own progress, result cards in the order the
-// photos were chosen, brought into view and announced. Classify and History: right-class
-// choices saved in place.
+// The Classify page: one upload per photo with its own progress (sending is uploads.js's
+// MiradaUploads, shared with the project pages), result cards in the order the photos were
+// chosen, brought into view and announced. Classify and History: right-class choices saved
+// in place.
 "use strict";
 
 const element = (tag, className, text) => {
@@ -56,15 +57,15 @@ document.addEventListener("submit", async (event) => {
 (() => {
   const form = document.getElementById("classify-form");
   const results = document.getElementById("results");
-  if (!form || !results) return;
+  if (!form || !results || !window.MiradaUploads) return;
+  const { send, limited } = window.MiradaUploads;
   const title = document.getElementById("results-title");
   const announcer = document.getElementById("results-status");
   const dropZone = document.getElementById("drop-zone");
   const csrfToken = form.querySelector("input[name=csrf_token]").value;
   const maxBytes = Number(form.dataset.maxBytes);
   const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
-  const queue = [];
-  let busy = false;
+  const enqueue = limited(1); // one at a time: the history keeps the order they were chosen in
 
   // The same format as the server's (mirada.web.formatting.percent): the page's locale, one decimal.
   const percentFormat = new Intl.NumberFormat(document.documentElement.lang, {
@@ -159,49 +160,27 @@ document.addEventListener("submit", async (event) => {
     announce(fill(form.dataset.msgRefused, { file: view.file.name, message }));
   }
 
-  function upload(file, view) {
-    return new Promise((resolve) => {
-      const data = new FormData();
-      data.append("csrf_token", csrfToken);
-      data.append("photos", file, file.name);
-      const model = form.querySelector("select[name=model]");
-      if (model) data.append("model", model.value);
-      const request = new XMLHttpRequest();
-      request.open("POST", form.action);
-      request.setRequestHeader("Accept", "application/json");
-      request.setRequestHeader("X-CSRFToken", csrfToken);
-      request.upload.addEventListener("progress", (event) => {
-        if (event.lengthComputable) view.progress.value = (100 * event.loaded) / event.total;
-      });
-      request.upload.addEventListener("load", () => {
+  async function upload(file, view) {
+    const model = form.querySelector("select[name=model]");
+    const { status, body } = await send({
+      url: form.action,
+      csrfToken,
+      field: "photos",
+      file,
+      fields: model ? [["model", model.value]] : [],
+      onProgress: (fraction) => { view.progress.value = 100 * fraction; },
+      onSent: () => {
         view.progress.removeAttribute("value");
         view.status.textContent = form.dataset.msgClassifying;
-      });
-      request.addEventListener("load", () => {
-        let body = null;
-        try { body = JSON.parse(request.responseText); } catch { body = null; }
-        const result = body && body.results ? body.results[0] : null;
-        if (request.status === 200 && result && result.predictions) {
-          showPredictions(view, result);
-        } else {
-          const error = (result && result.error) || (body && body.error);
-          showError(view, error ? error.message : form.dataset.msgFailed);
-        }
-        resolve();
-      });
-      request.addEventListener("error", () => { showError(view, form.dataset.msgFailed); resolve(); });
-      request.send(data);
+      },
     });
-  }
-
-  async function drain() {
-    if (busy) return;
-    busy = true;
-    while (queue.length) {
-      const { file, view } = queue.shift();
-      await upload(file, view);
+    const result = body && body.results ? body.results[0] : null;
+    if (status === 200 && result && result.predictions) {
+      showPredictions(view, result);
+    } else {
+      const error = (result && result.error) || (body && body.error);
+      showError(view, error ? error.message : form.dataset.msgFailed);
     }
-    busy = false;
   }
 
   // The newest photos come first, in the order they were chosen, and in view: on a phone
@@ -215,9 +194,8 @@ document.addEventListener("submit", async (event) => {
     title.scrollIntoView({ block: "start", behavior: reducedMotion.matches ? "auto" : "smooth" });
     for (const view of views) {
       if (view.file.size > maxBytes) showError(view, form.dataset.msgTooLarge);
-      else queue.push({ file: view.file, view });
+      else enqueue(() => upload(view.file, view));
     }
-    drain();
   }
 
   form.querySelectorAll("input[type=file]").forEach((input) => {

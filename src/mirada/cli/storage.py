@@ -1,0 +1,43 @@
+"""``mirada storage``: keep the blob store and the database in step."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import click
+from flask.cli import with_appcontext
+
+from mirada.runtime import blobs, settings
+from mirada.services.orphans import sweep_orphans
+
+
+@click.group()
+def storage() -> None:
+    """The blob store (photos, thumbnails, trained heads)."""
+
+
+@storage.command("sweep")
+@click.option(
+    "--grace-s",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Leave files younger than this many seconds (default: MIRADA_ORPHAN_GRACE_S).",
+)
+@click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
+@with_appcontext
+def sweep(grace_s: int | None, dry_run: bool) -> None:
+    """Delete files that no database row owns (left by a process killed mid-upload).
+
+    Run it from cron, say hourly; files younger than the grace period may belong to
+    uploads still in flight and are left alone.
+    """
+    grace = timedelta(seconds=settings().orphan_grace_s if grace_s is None else grace_s)
+    result = sweep_orphans(blobs=blobs(), grace=grace, dry_run=dry_run)
+    for key in result.deleted:
+        click.echo(key)
+    verb = "Would delete" if dry_run else "Deleted"
+    click.echo(
+        f"{verb} {len(result.deleted)} unowned file(s); "
+        f"removed {result.partial} unfinished write(s).",
+        err=True,
+    )

@@ -1,0 +1,147 @@
+"""What each user may keep: a number of photos and a number of bytes, checked before work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import format_decimal
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from mirada.config import Settings
+from mirada.db import Classification, Example, Project, User, db
+from mirada.services.errors import ServiceError
+
+
+class QuotaExceeded(ServiceError):
+    """An upload that would take the user over one of their limits; nothing of it was kept."""
+
+    status = 413
+
+
+@dataclass(frozen=True)
+class Usage:
+    """How many photos a user keeps (examples and classified photos) and their bytes."""
+
+    photos: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The most a user may keep."""
+
+    photos: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A user's usage beside their limits."""
+
+    usage: Usage
+    limits: Limits
+
+    @property
+    def bytes_share(self) -> float:
+        """The share of the storage limit in use, 0 to 1."""
+        return min(1.0, self.usage.bytes / self.limits.bytes)
+
+
+def usage(*, user_id: int) -> Usage:
+    """What the user keeps now (two queries)."""
+    examples = db.session.execute(
+        select(func.count(Example.id), func.coalesce(func.sum(Example.size_bytes), 0))
+        .join(Project, Project.id == Example.project_id)
+        .where(Project.user_id == user_id)
+    ).one()
+    history = db.session.execute(
+        select(
+            func.count(Classification.id), func.coalesce(func.sum(Classification.size_bytes), 0)
+        ).where(Classification.user_id == user_id)
+    ).one()
+    return Usage(photos=int(examples[0] + history[0]), bytes=int(examples[1] + history[1]))
+
+
+def usage_by_user(*, user_ids: list[int]) -> dict[int, Usage]:
+    """What each of ``user_ids`` keeps (two grouped queries, for a page of the user list)."""
+    examples = db.session.execute(
+        select(
+            Project.user_id, func.count(Example.id), func.coalesce(func.sum(Example.size_bytes), 0)
+        )
+        .join(Project, Project.id == Example.project_id)
+        .where(Project.user_id.in_(user_ids))
+        .group_by(Project.user_id)
+    ).all()
+    history = db.session.execute(
+        select(
+            Classification.user_id,
+            func.count(Classification.id),
+            func.coalesce(func.sum(Classification.size_bytes), 0),
+        )
+        .where(Classification.user_id.in_(user_ids))
+        .group_by(Classification.user_id)
+    ).all()
+    totals = {user_id: [0, 0] for user_id in user_ids}
+    for user_id, count, size in [*examples, *history]:
+        totals[user_id][0] += int(count)
+        totals[user_id][1] += int(size)
+    return {user_id: Usage(photos=c, bytes=b) for user_id, (c, b) in totals.items()}
+
+
+def limits(*, user: User, settings: Settings) -> Limits:
+    """The user's own limits, or the defaults from the settings."""
+    return Limits(
+        photos=user.photo_limit if user.photo_limit is not None else settings.user_max_photos,
+        bytes=(
+            user.storage_limit_bytes
+            if user.storage_limit_bytes is not None
+            else settings.user_storage_bytes
+        ),
+    )
+
+
+def standing(*, user: User, settings: Settings) -> Standing:
+    """The user's usage and limits, for the account and admin pages."""
+    return Standing(usage=usage(user_id=user.id), limits=limits(user=user, settings=settings))
+
+
+def megabytes(n: int) -> str:
+    """A byte count in megabytes, as people read it in their language."""
+    return format_decimal(n / 1e6, "#,##0.#")
+
+
+def check_room(
+    *, user_id: int, settings: Settings, photos: int, size: int, lock: bool = False
+) -> None:
+    """Refuse (QuotaExceeded) when ``photos`` more photos of ``size`` bytes would not fit.
+
+    With ``lock`` the user's row is locked first (PostgreSQL), so that concurrent
+    uploads of one user are checked one after the other until the caller commits.
+    """
+    query = select(User).where(User.id == user_id)
+    user = db.session.scalar(query.with_for_update() if lock else query)
+    if user is None:
+        return
+    allowed = limits(user=user, settings=settings)
+    used = usage(user_id=user_id)
+    if used.photos + photos > allowed.photos:
+        raise QuotaExceeded(
+            "photo_limit",
+            _l(
+                "This would take you over your limit of %(limit)s photos (you keep %(used)s). "
+                "Nothing was added: delete some photos or ask an administrator.",
+                limit=format_decimal(allowed.photos),
+                used=format_decimal(used.photos),
+            ),
+        )
+    if used.bytes + size > allowed.bytes:
+        raise QuotaExceeded(
+            "storage_limit",
+            _l(
+                "This would take you over your storage limit of %(limit)s MB (you use "
+                "%(used)s MB). Nothing was added: delete some photos or ask an administrator.",
+                limit=megabytes(allowed.bytes),
+                used=megabytes(used.bytes),
+            ),
+        )
