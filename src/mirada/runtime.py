@@ -1,4 +1,4 @@
-"""The running app's settings and adapters (blob store, inference, job queue).
+"""The running app's settings and adapters (blob store, inference, job queue, decode budget).
 
 ``register`` picks each adapter once, from the settings, when the app is built; the
 accessors hand them to the services, in requests and in background jobs alike.
@@ -14,6 +14,7 @@ from mirada.config import Settings
 from mirada.inference import Inference, inference_from
 from mirada.jobs import JobQueue, queue_from
 from mirada.storage import BlobStore, blob_store_from
+from mirada.vision.budget import DecodeBudget
 
 
 def register(app: Flask, settings: Settings) -> None:
@@ -21,6 +22,7 @@ def register(app: Flask, settings: Settings) -> None:
     app.extensions["mirada.settings"] = settings
     app.extensions["mirada.blobs"] = blob_store_from(settings)
     app.extensions["mirada.inference"] = inference_from(settings)
+    app.extensions["mirada.decode_budget"] = DecodeBudget(settings.decode_budget_mb * 1_000_000)
     queue = queue_from(settings)
     queue.start(app)
     app.extensions["mirada.jobs"] = queue
@@ -39,6 +41,11 @@ def blobs() -> BlobStore:
 def inference() -> Inference:
     """The inference adapter of the running app."""
     return cast(Inference, current_app.extensions["mirada.inference"])
+
+
+def decode_budget() -> DecodeBudget:
+    """The bytes of decoded pixels this process may hold at once (requests and jobs)."""
+    return cast(DecodeBudget, current_app.extensions["mirada.decode_budget"])
 
 
 def job_queue() -> JobQueue:

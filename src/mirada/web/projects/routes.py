@@ -24,9 +24,9 @@ from werkzeug.datastructures import FileStorage
 
 from mirada.db import Job, ModelVersion, Project, ProjectClass, User
 from mirada.db.job import FAILED, QUEUED, RUNNING, SUCCEEDED
-from mirada.runtime import blobs, settings
+from mirada.runtime import blobs, decode_budget, settings
 from mirada.services import jobs, projects, versions
-from mirada.services.archives import SkippedEntry, read_archive
+from mirada.services.archives import SkippedEntry, unpacked_archive
 from mirada.services.errors import NotFound, ServiceError
 from mirada.services.feedback import least_confident
 from mirada.services.projects import ExampleOutcome, LabelledUpload
@@ -42,7 +42,7 @@ from mirada.storage import BlobNotFound
 from mirada.vision.confusion_plot import confusion_matrix_png
 from mirada.web.converters import parse_id, valid_id
 from mirada.web.current_user import current_user, login_required
-from mirada.web.errors import render_error, wants_json
+from mirada.web.errors import refusal_status, render_error, retry_headers, wants_json
 from mirada.web.media import MEDIA_KINDS, photo_response
 from mirada.web.projects.forms import ClassForm, ProjectForm, SettingsForm, parse_threshold
 
@@ -54,7 +54,13 @@ CARD_THUMBNAILS = 4
 MAX_MISTAKES_SHOWN = 60
 ACTIVE = (QUEUED, RUNNING)
 
-Page = str | Response | tuple[str, int] | tuple[Response, int]
+Page = (
+    str
+    | Response
+    | tuple[str, int]
+    | tuple[Response, int]
+    | tuple[str | Response, int, dict[str, str]]
+)
 
 SKIP_MESSAGES = {
     "not_in_class_folder": _l(
@@ -360,12 +366,14 @@ def _upload_answer(
     skipped_rows = [
         (s.filename, SKIP_MESSAGES.get(s.code, SKIP_MESSAGES["corrupt"])) for s in skipped or []
     ]
+    errors = [error for _name, error in refused if error is not None]
     if added:
         status = 200
-    elif refused:
-        status = refused[0][1].status  # type: ignore[union-attr]
+    elif errors:
+        status = refusal_status(errors)
     else:
         status = 400
+    headers = retry_headers(status, errors)
     if wants_json():
         body = {
             "added": len(added),
@@ -378,7 +386,7 @@ def _upload_answer(
             ],
             "job": job_json(project, job) if job is not None else None,
         }
-        return jsonify(body), status
+        return jsonify(body), status, headers
     page = render_template(
         "projects/upload.html",
         project=project,
@@ -388,7 +396,7 @@ def _upload_answer(
         skipped=[(name, str(message)) for name, message in skipped_rows],
         job=job,
     )
-    return page, status
+    return page, status, headers
 
 
 @bp.post("/<id:project_id>/examples")
@@ -410,9 +418,12 @@ def upload(project_id: int) -> Page:
             "too_many_files",
             _l("Send at most %(n)d photos at a time.", n=MAX_FILES_PER_REQUEST),
         )
-    uploads = [LabelledUpload(cls.name, f.filename or "", f.read()) for f in files]
     outcomes = projects.add_examples(
-        project=project, uploads=uploads, settings=settings(), blobs=blobs()
+        project=project,
+        uploads=(LabelledUpload(cls.name, f.filename or "", f.read()) for f in files),
+        settings=settings(),
+        blobs=blobs(),
+        budget=decode_budget(),
     )
     return _upload_answer(project, outcomes, [o.filename for o in outcomes], cls=cls)
 
@@ -425,21 +436,23 @@ def import_archive(project_id: int) -> Page:
     if archive is None or not (archive.filename or archive.content_length):
         raise ServiceError("no_archive", _l("Choose a zip file."))
     limits = settings()
-    entries, skipped = read_archive(
-        archive.read(),
+    with unpacked_archive(
+        archive.stream,
+        workdir=limits.resolved_data_dir / "tmp",
         max_entries=limits.max_archive_entries,
         max_total_bytes=limits.max_archive_bytes,
         max_file_bytes=limits.max_upload_bytes,
-    )
-    if not entries and not skipped:
-        raise ServiceError("archive_empty", _l("The archive holds no photos."))
-    outcomes = projects.add_examples(
-        project=project,
-        uploads=[LabelledUpload(e.class_name, e.filename, e.data) for e in entries],
-        settings=limits,
-        blobs=blobs(),
-        create_classes=True,
-    )
+    ) as (entries, skipped):
+        if not entries and not skipped:
+            raise ServiceError("archive_empty", _l("The archive holds no photos."))
+        outcomes = projects.add_examples(
+            project=project,
+            uploads=(LabelledUpload(e.class_name, e.filename, e.read()) for e in entries),
+            settings=limits,
+            blobs=blobs(),
+            budget=decode_budget(),
+            create_classes=True,
+        )
     names = [f"{e.class_name}/{o.filename}" for e, o in zip(entries, outcomes, strict=True)]
     return _upload_answer(project, outcomes, names, skipped=skipped)
 
