@@ -11,6 +11,7 @@ from typing import cast
 from flask import Flask, current_app
 
 from mirada.config import Settings
+from mirada.heap import return_large_blocks
 from mirada.inference import Inference, inference_from
 from mirada.jobs import JobQueue, queue_from
 from mirada.storage import BlobStore, blob_store_from
@@ -20,6 +21,7 @@ from mirada.vision.budget import DecodeBudget
 def register(app: Flask, settings: Settings) -> None:
     """Attach the settings and the adapters they ask for to ``app``."""
     app.extensions["mirada.settings"] = settings
+    return_large_blocks()  # decoded photos are large: give their memory back when done
     app.extensions["mirada.blobs"] = blob_store_from(settings)
     app.extensions["mirada.inference"] = inference_from(settings)
     app.extensions["mirada.decode_budget"] = DecodeBudget(settings.decode_budget_mb * 1_000_000)

@@ -164,7 +164,9 @@ def _decode(image: Image.Image) -> Image.Image:
     """Decode the pixels (the first frame of an animation) and turn them upright."""
     try:
         image.load()
-        return ImageOps.exif_transpose(image)
+        # In place: without an orientation to apply, a copy would double the memory.
+        ImageOps.exif_transpose(image, in_place=True)
+        return image
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels(None) from None
     except (OSError, SyntaxError, ValueError, EOFError) as error:
