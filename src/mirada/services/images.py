@@ -99,16 +99,15 @@ def busy(settings: Settings) -> Busy:
 
 @contextmanager
 def decoded_upload(
-    data: bytes, *, settings: Settings, budget: DecodeBudget, wait: bool = True
+    data: bytes, *, settings: Settings, budget: DecodeBudget
 ) -> Iterator[Image.Image]:
     """The decoded upload, its memory reserved from ``budget`` for the block.
 
-    A request waits ``settings.decode_wait_s`` at most and is refused with ``Busy``;
-    with ``wait=False`` (background jobs) it waits as long as it takes.
+    It waits ``settings.decode_wait_s`` at most for that memory, then raises ``Busy``.
     """
     header = read_upload(data, settings=settings)
     try:
-        budget.acquire(header.cost, timeout=settings.decode_wait_s if wait else None)
+        budget.acquire(header.cost, timeout=settings.decode_wait_s)
     except BudgetExhausted:
         raise busy(settings) from None
     try:
