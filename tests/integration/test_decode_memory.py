@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -11,8 +12,10 @@ import pytest
 from flask import Flask
 from PIL import Image
 from skimage import data
+from sqlalchemy import update
 
-from mirada.db import Example
+from mirada.db import Example, Job, Project, db
+from mirada.services import jobs
 from mirada.vision.budget import DecodeBudget
 from mirada.vision.intake import read_header
 from tests.integration.helpers import count, text
@@ -208,3 +211,31 @@ def test_uploads_to_a_project_are_refused_as_busy_and_the_rest_not_read(app, bro
     assert again.status_code == 200
     wait_for_jobs(app)
     assert count(app, Example) == 1
+
+
+def test_an_embedding_job_waits_for_the_budget_instead_of_failing(app, browser) -> None:
+    budget = small_budget(app, 10_000_000, wait_s=0.2)
+    project_id = browser.create_project("Patient")
+    cls = browser.add_class(project_id, "astronaut")
+    assert browser.upload(project_id, cls, [(large_photo(), "a.png")], JSON).status_code == 200
+    wait_for_jobs(app)
+    with app.app_context():
+        db.session.execute(update(Example).values(embedding_ready=False, embedding=None))
+        db.session.commit()
+        job_id = jobs.create_job(project=db.session.get(Project, project_id), kind="embed").id
+    budget.acquire(budget.capacity, timeout=0)  # requests hold it all
+
+    def run() -> None:
+        with app.app_context():
+            jobs.run_job(job_id)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    while not budget.waiting:  # the job queued for the budget; it did not fail
+        worker.join(0.05)
+        assert worker.is_alive()
+    budget.release(budget.capacity)
+    worker.join()
+    with app.app_context():
+        assert db.session.get(Job, job_id).state == "succeeded"
+    assert count(app, Example, Example.embedding_ready.is_(True)) == 1

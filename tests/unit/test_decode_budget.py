@@ -98,13 +98,13 @@ def test_waiters_are_served_first_come_first_served() -> None:
     large = threading.Thread(target=take, args=("large", 100))
     large.start()
     large_waiting.wait()
-    while not budget._waiting:  # the large one has queued
+    while not budget.waiting:  # the large one has queued
         threading.Event().wait(0.01)
     # A small one would fit now, but the large one came first: no jumping the queue.
     assert not budget.try_acquire(5)
     small = threading.Thread(target=take, args=("small", 5))
     small.start()
-    while len(budget._waiting) < 2:
+    while budget.waiting < 2:
         threading.Event().wait(0.01)
     budget.release(90)
     large.join()

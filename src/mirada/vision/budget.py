@@ -38,6 +38,11 @@ class DecodeBudget:
         return self._used
 
     @property
+    def waiting(self) -> int:
+        """How many reservations wait now."""
+        return len(self._waiting)
+
+    @property
     def peak(self) -> int:
         """The most bytes ever reserved at once."""
         return self._peak
