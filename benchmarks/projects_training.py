@@ -90,7 +90,12 @@ def one_run(user: User, number: int, settings: Settings) -> dict[str, Any]:
     first, extra = uploads(PER_CLASS, 0), uploads(EXTRA // CLASSES, PER_CLASS)
     upload_s, outcomes = timed(
         lambda: projects.add_examples(
-            project=project, uploads=first, settings=settings, blobs=blobs, create_classes=True
+            project=project,
+            uploads=first,
+            settings=settings,
+            blobs=blobs,
+            budget=runtime.decode_budget(),
+            create_classes=True,
         )
     )
     assert all(outcome.example is not None for outcome in outcomes)
@@ -102,7 +107,11 @@ def one_run(user: User, number: int, settings: Settings) -> dict[str, Any]:
     assert version is not None
     extra_upload_s, _ = timed(
         lambda: projects.add_examples(
-            project=project, uploads=extra, settings=settings, blobs=blobs
+            project=project,
+            uploads=extra,
+            settings=settings,
+            blobs=blobs,
+            budget=runtime.decode_budget(),
         )
     )
     retrain_s, retrained = timed(lambda: run_job(project, "train"))

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     # Images and the model.
     max_upload_bytes: int = Field(default=20_000_000, gt=0)
     max_image_pixels: int = Field(default=40_000_000, gt=0)
+    max_jpeg_pixels: int = Field(default=120_000_000, gt=0)  # JPEGs decode at 1/2 to 1/8
+    decode_budget_mb: int = Field(default=512, gt=0)  # decoded pixels held at once, per process
+    decode_wait_s: float = Field(default=5.0, gt=0)  # a request's wait for that budget
     model_path: Path | None = None
     inference_threads: int = Field(default=0, ge=0)  # 0: onnxruntime decides
 

@@ -1,5 +1,5 @@
 """The running app's settings and adapters (blob store, inference, job queue, mailer,
-background thread).
+background thread, decode budget).
 
 ``register`` picks each adapter once, from the settings, when the app is built; the
 accessors hand them to the services, in requests and in background jobs alike.
@@ -12,20 +12,24 @@ from typing import cast
 from flask import Flask, current_app
 
 from mirada.config import Settings
+from mirada.heap import return_large_blocks
 from mirada.inference import Inference, inference_from
 from mirada.jobs import JobQueue, queue_from
 from mirada.jobs.later import Later
 from mirada.services.mail import Mailer, SmtpMailer
 from mirada.storage import BlobStore, blob_store_from
+from mirada.vision.budget import DecodeBudget
 
 
 def register(app: Flask, settings: Settings) -> None:
     """Attach the settings and the adapters they ask for to ``app``."""
     app.extensions["mirada.settings"] = settings
+    return_large_blocks()  # decoded photos are large: give their memory back when done
     app.extensions["mirada.blobs"] = blob_store_from(settings)
     app.extensions["mirada.mailer"] = SmtpMailer(settings)
     app.extensions["mirada.later"] = Later(app)
     app.extensions["mirada.inference"] = inference_from(settings)
+    app.extensions["mirada.decode_budget"] = DecodeBudget(settings.decode_budget_mb * 1_000_000)
     queue = queue_from(settings)
     queue.start(app)
     app.extensions["mirada.jobs"] = queue
@@ -44,6 +48,11 @@ def blobs() -> BlobStore:
 def inference() -> Inference:
     """The inference adapter of the running app."""
     return cast(Inference, current_app.extensions["mirada.inference"])
+
+
+def decode_budget() -> DecodeBudget:
+    """The bytes of decoded pixels this process may hold at once (requests and jobs)."""
+    return cast(DecodeBudget, current_app.extensions["mirada.decode_budget"])
 
 
 def job_queue() -> JobQueue:

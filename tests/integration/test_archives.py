@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import io
+import tempfile
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from flask import Flask
 
 from mirada.db import Example, ProjectClass
-from mirada.services.archives import read_archive
+from mirada.services.archives import unpacked_archive
 from mirada.services.errors import ServiceError
 from tests.integration.helpers import count, text
 from tests.support.projects import JSON, Browser, digit_pngs, wait_for_jobs, zip_of
@@ -25,7 +27,20 @@ def photos() -> list[bytes]:
 
 
 def read(data: bytes, **limits: int):
-    return read_archive(data, **{**LIMITS, **limits})
+    """The archive's entries (with their bytes, as ``data``) and skipped files."""
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        unpacked_archive(io.BytesIO(data), workdir=Path(folder), **{**LIMITS, **limits}) as (
+            entries,
+            skipped,
+        ),
+    ):
+        assert all(e.path.parent.parent == Path(folder) for e in entries)
+        kept = [
+            SimpleNamespace(class_name=e.class_name, filename=e.filename, data=e.read())
+            for e in entries
+        ]
+        return kept, skipped
 
 
 def refusal(data: bytes, **limits: int) -> str:

@@ -152,7 +152,10 @@ def classify(
     except ModelNotFound as error:
         raise click.ClickException(str(error)) from None
     prepare = partial(
-        _prepare, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels
+        _prepare,
+        max_bytes=settings.max_upload_bytes,
+        max_pixels=settings.max_image_pixels,
+        max_jpeg_pixels=settings.max_jpeg_pixels,
     )
     outcomes = classify_stream(
         files,
@@ -193,10 +196,13 @@ def image_files(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
-def _prepare(path: Path, *, max_bytes: int, max_pixels: int) -> np.ndarray:
+def _prepare(path: Path, *, max_bytes: int, max_pixels: int, max_jpeg_pixels: int) -> np.ndarray:
     with path.open("rb") as file:
         data = file.read(max_bytes + 1)  # enough to tell that it is too large
-    return preprocess(open_image(data, max_bytes=max_bytes, max_pixels=max_pixels))
+    image = open_image(
+        data, max_bytes=max_bytes, max_pixels=max_pixels, max_jpeg_pixels=max_jpeg_pixels
+    )
+    return preprocess(image)
 
 
 def _error(outcome: Outcome[Path]) -> dict[str, str]:

@@ -32,7 +32,7 @@ from mirada.db import Job, ModelVersion, Project, User, db
 from mirada.db.job import FINISHED, SUCCEEDED
 from mirada.services import accounts, jobs
 from mirada.services import projects as project_service
-from mirada.services.archives import read_archive
+from mirada.services.archives import unpacked_archive
 from mirada.services.errors import ServiceError
 
 IMPORT_CHUNK = 32  # files read and stored at a time: bounds the memory an import needs
@@ -207,33 +207,41 @@ def _folder_sources(
     return sources, refused
 
 
-def _archive_sources(
-    archive: Path, settings: Settings
-) -> tuple[list[_Source], list[tuple[str, str]]]:
-    """The images of a zip laid out as ``CLASS/FILE``; a ClickException when it is refused."""
-    if archive.stat().st_size > settings.max_archive_bytes:
+@contextmanager
+def _sources(
+    source: Path, settings: Settings
+) -> Iterator[tuple[list[_Source], list[tuple[str, str]]]]:
+    """The files to import from a folder or a zip (extracted for the block's duration)."""
+    if source.is_dir():
+        yield _folder_sources(source, settings)
+        return
+    if source.stat().st_size > settings.max_archive_bytes:
         raise click.ClickException(
             f"The archive is larger than the limit of {settings.max_archive_bytes // 1_000_000} MB."
         )
     try:
-        entries, skipped = read_archive(
-            archive.read_bytes(),
-            max_entries=settings.max_archive_entries,
-            max_total_bytes=settings.max_archive_bytes,
-            max_file_bytes=settings.max_upload_bytes,
-        )
+        with (
+            source.open("rb") as stream,
+            unpacked_archive(
+                stream,
+                workdir=settings.resolved_data_dir / "tmp",
+                max_entries=settings.max_archive_entries,
+                max_total_bytes=settings.max_archive_bytes,
+                max_file_bytes=settings.max_upload_bytes,
+            ) as (entries, skipped),
+        ):
+            sources = [
+                _Source(
+                    f"{entry.class_name}/{entry.filename}",
+                    entry.class_name,
+                    _read_file(entry.path, settings.max_upload_bytes),
+                )
+                for entry in entries
+            ]
+            refused = [(e.filename, SKIP_REASONS.get(e.code, e.code)) for e in skipped]
+            yield sources, refused
     except ServiceError as exc:
         raise _refusal(exc) from None
-    sources = [
-        _Source(f"{entry.class_name}/{entry.filename}", entry.class_name, _constant(entry.data))
-        for entry in entries
-    ]
-    refused = [(entry.filename, SKIP_REASONS.get(entry.code, entry.code)) for entry in skipped]
-    return sources, refused
-
-
-def _constant(data: bytes) -> Callable[[], bytes]:
-    return lambda: data
 
 
 def _add_chunk(
@@ -254,6 +262,7 @@ def _add_chunk(
         uploads=uploads,
         settings=settings,
         blobs=runtime.blobs(),
+        budget=runtime.decode_budget(),
         create_classes=True,
     )
     for name, outcome in zip(names, outcomes, strict=True):
@@ -286,33 +295,30 @@ def import_examples(name: str, source: Path, email: str | None) -> None:
     user = resolve_user(email)
     project = resolve_project(user, name)
     settings = runtime.settings()
-    if source.is_dir():
-        sources, refused = _folder_sources(source, settings)
-    else:
-        sources, refused = _archive_sources(source, settings)
-    if not sources and not refused:
-        raise click.ClickException(f"{source} holds no files to import.")
-    classes_before = len(project.classes)
-    tally = _Tally()
-    tally.refused.extend(refused)
-    with click.progressbar(
-        length=len(sources), label="Importing", file=sys.stderr, hidden=not sources
-    ) as bar:
-        for start in range(0, len(sources), IMPORT_CHUNK):
-            chunk = sources[start : start + IMPORT_CHUNK]
-            _add_chunk(project, chunk, settings, tally)
-            bar.update(len(chunk))
-    db.session.refresh(project)
-    new_classes = len(project.classes) - classes_before
-    click.echo(
-        f"Added {tally.added} examples to {project.name} ({new_classes} new classes); "
-        f"{tally.duplicates} duplicates skipped; {len(tally.refused)} refused"
-        + (":" if tally.refused else ".")
-    )
-    for filename, reason in sorted(tally.refused):
-        click.echo(f"  {filename}: {reason}")
-    if tally.added == 0 and tally.refused:
-        sys.exit(1)
+    with _sources(source, settings) as (sources, refused):
+        if not sources and not refused:
+            raise click.ClickException(f"{source} holds no files to import.")
+        classes_before = len(project.classes)
+        tally = _Tally()
+        tally.refused.extend(refused)
+        with click.progressbar(
+            length=len(sources), label="Importing", file=sys.stderr, hidden=not sources
+        ) as bar:
+            for start in range(0, len(sources), IMPORT_CHUNK):
+                chunk = sources[start : start + IMPORT_CHUNK]
+                _add_chunk(project, chunk, settings, tally)
+                bar.update(len(chunk))
+        db.session.refresh(project)
+        new_classes = len(project.classes) - classes_before
+        click.echo(
+            f"Added {tally.added} examples to {project.name} ({new_classes} new classes); "
+            f"{tally.duplicates} duplicates skipped; {len(tally.refused)} refused"
+            + (":" if tally.refused else ".")
+        )
+        for filename, reason in sorted(tally.refused):
+            click.echo(f"  {filename}: {reason}")
+        if tally.added == 0 and tally.refused:
+            sys.exit(1)
 
 
 # train

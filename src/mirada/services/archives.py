@@ -1,19 +1,29 @@
-"""Zip uploads with one folder per class, checked before anything is extracted."""
+"""Zip uploads with one folder per class, checked before anything is extracted.
+
+The entries are streamed to a temporary folder in the data folder (chunked copies with
+running size checks), never held in memory together; the folder goes when the import
+ends, however it ends.
+"""
 
 from __future__ import annotations
 
-import io
 import lzma
+import shutil
 import stat
 import struct
+import tempfile
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
+from typing import IO
 
 from flask_babel import lazy_gettext as _l
 
 from mirada.services.errors import ServiceError
+from mirada.vision.intake import may_be_image
 
 IGNORED_PARTS = ("__MACOSX",)
 ENCRYPTED_FLAG = 0x1
@@ -21,6 +31,8 @@ END_OF_DIRECTORY = b"PK\x05\x06"
 END_RECORD_SIZE = 22
 END_SEARCH_BYTES = END_RECORD_SIZE + 65_535  # the record, then a comment of up to 64 KiB
 DIRECTORY_BYTES_PER_ENTRY = 1024  # a header and a long name; real entries take far less
+FIRST_CHUNK = 64 * 1024  # enough to tell an image from anything else
+CHUNK = 1024 * 1024
 # What reading one damaged entry can raise, whatever its compression method.
 UNREADABLE_ENTRY = (
     zipfile.BadZipFile,
@@ -36,11 +48,15 @@ UNREADABLE_ENTRY = (
 
 @dataclass(frozen=True)
 class ArchiveEntry:
-    """One file of the archive: the class folder it sits in, its name and its bytes."""
+    """One file of the archive: the class folder it sits in, its name, where it was put."""
 
     class_name: str
     filename: str
-    data: bytes
+    path: Path
+
+    def read(self) -> bytes:
+        """The entry's bytes, as extracted."""
+        return self.path.read_bytes()
 
 
 @dataclass(frozen=True)
@@ -64,24 +80,43 @@ def _class_and_name(path: PurePosixPath, common_root: str | None) -> tuple[str, 
     return parts[0], parts[1]
 
 
-def read_archive(
-    data: bytes, *, max_entries: int, max_total_bytes: int, max_file_bytes: int
-) -> tuple[list[ArchiveEntry], list[SkippedEntry]]:
+@contextmanager
+def unpacked_archive(
+    source: IO[bytes],
+    *,
+    workdir: Path,
+    max_entries: int,
+    max_total_bytes: int,
+    max_file_bytes: int,
+) -> Iterator[tuple[list[ArchiveEntry], list[SkippedEntry]]]:
     """The images of a zip laid out as ``CLASS/FILE`` (optionally inside one top folder).
 
-    The whole archive is refused when it is not a zip, has too many entries, would unpack
-    to more than ``max_total_bytes``, or holds a path that escapes (``..``, absolute) or a
-    link. Single files that are too large or not in a class folder are skipped by name.
+    ``source`` is the zip as a seekable binary file. The whole archive is refused when it
+    is not a zip, has too many entries, unpacks to more than ``max_total_bytes``, or
+    holds a path that escapes (``..``, absolute) or a link. Single files that are too
+    large or not in a class folder are skipped by name. The entries are extracted into
+    a new folder under ``workdir``, removed when the block ends.
     """
-    _check_directory_size(data, max_entries=max_entries)
+    _check_directory_size(source, max_entries=max_entries)
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, ValueError, NotImplementedError, OSError, EOFError) as exc:
         raise ServiceError("bad_archive", _l("This file is not a valid zip archive.")) from exc
-    with archive:
-        infos = [i for i in archive.infolist() if not i.is_dir()]
-        _check_archive(infos, max_entries=max_entries, max_total_bytes=max_total_bytes)
-        return _extract(archive, infos, max_file_bytes=max_file_bytes)
+    workdir.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="import-", dir=workdir))
+    try:
+        with archive:
+            infos = [i for i in archive.infolist() if not i.is_dir()]
+            _check_archive(infos, max_entries=max_entries, max_total_bytes=max_total_bytes)
+            yield _extract(
+                archive,
+                infos,
+                folder=folder,
+                max_file_bytes=max_file_bytes,
+                max_total_bytes=max_total_bytes,
+            )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _too_many_entries(max_entries: int) -> ServiceError:
@@ -90,13 +125,17 @@ def _too_many_entries(max_entries: int) -> ServiceError:
     )
 
 
-def _check_directory_size(data: bytes, *, max_entries: int) -> None:
+def _check_directory_size(source: IO[bytes], *, max_entries: int) -> None:
     """Refuse, from its end record alone, an archive whose directory is too big to parse.
 
     ``zipfile`` reads the whole central directory before anything can be counted; a
     crafted archive of millions of empty entries would cost gigabytes there.
     """
-    end = data.rfind(END_OF_DIRECTORY, max(0, len(data) - END_SEARCH_BYTES))
+    size = source.seek(0, 2)
+    source.seek(max(0, size - END_SEARCH_BYTES))
+    data = source.read()
+    source.seek(0)
+    end = data.rfind(END_OF_DIRECTORY)
     if end < 0 or len(data) < end + END_RECORD_SIZE:
         return  # not a zip: ZipFile says so
     entries, directory_size = struct.unpack_from("<HI", data, end + 10)
@@ -110,10 +149,7 @@ def _check_archive(infos: list[zipfile.ZipInfo], *, max_entries: int, max_total_
     if len(infos) > max_entries:
         raise _too_many_entries(max_entries)
     if sum(i.file_size for i in infos) > max_total_bytes:
-        raise ServiceError(
-            "archive_too_large",
-            _l("The archive would unpack to more than %(mb)d MB.", mb=max_total_bytes // 1_000_000),
-        )
+        raise _too_large(max_total_bytes)
     for info in infos:
         path = PurePosixPath(info.filename.replace("\\", "/"))
         if path.is_absolute() or ".." in path.parts or info.filename.startswith("/"):
@@ -135,8 +171,20 @@ def _visible(path: PurePosixPath) -> bool:
     return not any(part.startswith(".") or part in IGNORED_PARTS for part in path.parts)
 
 
+def _too_large(max_total_bytes: int) -> ServiceError:
+    return ServiceError(
+        "archive_too_large",
+        _l("The archive would unpack to more than %(mb)d MB.", mb=max_total_bytes // 1_000_000),
+    )
+
+
 def _extract(
-    archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], *, max_file_bytes: int
+    archive: zipfile.ZipFile,
+    infos: list[zipfile.ZipInfo],
+    *,
+    folder: Path,
+    max_file_bytes: int,
+    max_total_bytes: int,
 ) -> tuple[list[ArchiveEntry], list[SkippedEntry]]:
     paths = [(info, PurePosixPath(info.filename.replace("\\", "/"))) for info in infos]
     paths = [(info, path) for info, path in paths if _visible(path)]
@@ -145,7 +193,8 @@ def _extract(
     single_root = next(iter(roots)) if wrapped else None
     entries: list[ArchiveEntry] = []
     skipped: list[SkippedEntry] = []
-    for info, path in paths:
+    total = 0
+    for index, (info, path) in enumerate(paths):
         placed = _class_and_name(path, single_root)
         if placed is None:
             skipped.append(SkippedEntry(info.filename, "not_in_class_folder"))
@@ -156,16 +205,43 @@ def _extract(
         if info.flag_bits & ENCRYPTED_FLAG:
             skipped.append(SkippedEntry(info.filename, "encrypted"))
             continue
+        target = folder / str(index)
         try:
-            data = _read_bounded(archive, info, max_file_bytes)
+            written = _copy_entry(archive, info, target, max_file_bytes)
         except UNREADABLE_ENTRY:
+            target.unlink(missing_ok=True)
             skipped.append(SkippedEntry(info.filename, "corrupt"))
             continue
-        entries.append(ArchiveEntry(placed[0], placed[1], data))
+        if written is None:
+            skipped.append(SkippedEntry(info.filename, "too_large"))
+            continue
+        total += written
+        if total > max_total_bytes:
+            raise _too_large(max_total_bytes)
+        entries.append(ArchiveEntry(placed[0], placed[1], target))
     return entries, skipped
 
 
-def _read_bounded(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
-    """The entry's bytes, never more than ``limit`` + 1 whatever its header claims."""
-    with archive.open(info) as handle:
-        return handle.read(limit + 1)
+def _copy_entry(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, limit: int
+) -> int | None:
+    """Copy the entry to ``target`` in chunks; the bytes written, or None past ``limit``.
+
+    An entry that does not start like an image is copied no further than its first
+    chunk: the intake refuses it from its leading bytes alone, and 20 MB of zeros cost
+    nothing to unpack.
+    """
+    written = 0
+    with archive.open(info) as source, target.open("wb") as out:
+        chunk = source.read(FIRST_CHUNK)
+        keep_going = may_be_image(chunk)
+        while chunk:
+            written += len(chunk)
+            if written > limit:
+                break
+            out.write(chunk)
+            chunk = source.read(CHUNK) if keep_going else b""
+    if written > limit:
+        target.unlink()
+        return None
+    return written

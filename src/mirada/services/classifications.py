@@ -13,10 +13,12 @@ from mirada.config import Settings
 from mirada.db import Classification, User, db
 from mirada.services.classifiers import ChosenModel
 from mirada.services.errors import NotFound, ServiceError
-from mirada.services.images import decoded_batches, open_upload
+from mirada.services.images import busy, decode_upload, decoded_batches, read_upload
 from mirada.services.photos import clean_filename, stored_photo
 from mirada.services.quotas import QuotaExceeded, check_room
 from mirada.storage import BlobStore, user_blob_prefix
+from mirada.vision.budget import BudgetExhausted, DecodeBudget
+from mirada.vision.intake import Header
 from mirada.vision.predictions import Prediction
 
 HISTORY_PAGE_SIZE = 24
@@ -49,10 +51,13 @@ def classify_uploads(
     settings: Settings,
     model: ChosenModel,
     blobs: BlobStore,
+    budget: DecodeBudget,
 ) -> list[UploadOutcome]:
     """Classify each upload and store the accepted ones; refused ones leave nothing behind.
 
     Uploads that would take the user over their limits are refused whole, before any work.
+    Decoding reserves memory from ``budget``; when none frees up within
+    ``settings.decode_wait_s`` the uploads not yet classified are refused as ``busy``.
     """
     check_room(
         user_id=user.id,
@@ -62,32 +67,81 @@ def classify_uploads(
     )
     refused: dict[int, UploadOutcome] = {}
 
-    def decode(position: int) -> Image.Image | None:
+    def refuse(position: int, error: ServiceError) -> None:
+        refused[position] = UploadOutcome(clean_filename(uploads[position].filename), error=error)
+
+    def read(position: int) -> Header | None:
         try:
-            return open_upload(uploads[position].data, settings=settings)
+            return read_upload(uploads[position].data, settings=settings)
         except ServiceError as exc:
-            refused[position] = UploadOutcome(clean_filename(uploads[position].filename), error=exc)
+            refuse(position, exc)
+            return None
+
+    def decode(position: int, header: Header) -> Image.Image | None:
+        try:
+            return decode_upload(header, settings=settings)
+        except ServiceError as exc:
+            refuse(position, exc)
             return None
 
     outcomes: dict[int, UploadOutcome] = {}
-    for batch in decoded_batches(range(len(uploads)), decode, max_count=RANK_BATCH):
-        ranked = model.rank([image for _, image in batch])
-        for (position, image), predictions in zip(batch, ranked, strict=True):
-            try:
-                outcomes[position] = _store(
+    batches = decoded_batches(
+        range(len(uploads)),
+        read,
+        decode,
+        max_count=RANK_BATCH,
+        budget=budget,
+        timeout=settings.decode_wait_s,
+    )
+    try:
+        for batch in batches:
+            outcomes.update(
+                _classify_batch(
                     user=user,
-                    upload=uploads[position],
-                    image=image,
-                    predictions=predictions,
+                    uploads=uploads,
+                    batch=batch,
                     model=model,
                     settings=settings,
                     blobs=blobs,
                 )
-            except QuotaExceeded as exc:  # a concurrent upload took the room first
-                outcomes[position] = UploadOutcome(
-                    clean_filename(uploads[position].filename), error=exc
-                )
+            )
+    except BudgetExhausted:
+        for position in range(len(uploads)):
+            if position not in outcomes and position not in refused:
+                refuse(position, busy(settings))
     return [refused.get(position) or outcomes[position] for position in range(len(uploads))]
+
+
+def _classify_batch(
+    *,
+    user: User,
+    uploads: Sequence[Upload],
+    batch: list[tuple[int, Image.Image]],
+    model: ChosenModel,
+    settings: Settings,
+    blobs: BlobStore,
+) -> dict[int, UploadOutcome]:
+    """Rank and store one decoded batch (its images are dropped when this returns).
+
+    A photo refused because a concurrent upload took the room first is refused alone."""
+    ranked = model.rank([image for _, image in batch])
+    outcomes: dict[int, UploadOutcome] = {}
+    for (position, image), predictions in zip(batch, ranked, strict=True):
+        try:
+            outcomes[position] = _store(
+                user=user,
+                upload=uploads[position],
+                image=image,
+                predictions=predictions,
+                model=model,
+                settings=settings,
+                blobs=blobs,
+            )
+        except QuotaExceeded as exc:
+            outcomes[position] = UploadOutcome(
+                clean_filename(uploads[position].filename), error=exc
+            )
+    return outcomes
 
 
 def _store(

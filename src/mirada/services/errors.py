@@ -28,11 +28,21 @@ class Conflict(ServiceError):
     status = 409
 
 
-class TooManyAttempts(ServiceError):
-    """Slowed down: too many failures recently."""
-
-    status = 429
+class RetryLater(ServiceError):
+    """A refusal that may succeed after ``retry_after_s`` seconds (the Retry-After header)."""
 
     def __init__(self, code: str, message: str | LazyString, retry_after_s: int) -> None:
         super().__init__(code, message)
         self.retry_after_s = retry_after_s
+
+
+class TooManyAttempts(RetryLater):
+    """Slowed down: too many failures recently."""
+
+    status = 429
+
+
+class Busy(RetryLater):
+    """The server has no room for this work right now."""
+
+    status = 503

@@ -12,6 +12,7 @@ from mirada.services import projects
 from mirada.services.classifications import get_classification
 from mirada.services.errors import Conflict, NotFound
 from mirada.storage import BlobStore
+from mirada.vision.budget import DecodeBudget
 
 UNCERTAIN_LIMIT = 12
 
@@ -23,6 +24,7 @@ def give_feedback(
     class_id: int,
     settings: Settings,
     blobs: BlobStore,
+    budget: DecodeBudget,
 ) -> ProjectClass:
     """Label a project's prediction with its right class; the photo becomes an example.
 
@@ -42,6 +44,7 @@ def give_feedback(
         data=blobs.get(row.image_key),
         settings=settings,
         blobs=blobs,
+        budget=budget,
     )
     row.feedback_class_id = cls.id
     row.feedback_at = utcnow()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from flask_babel import format_decimal
@@ -10,11 +12,11 @@ from flask_babel import lazy_gettext as _l
 from PIL import Image
 
 from mirada.config import Settings
-from mirada.services.errors import ServiceError
-from mirada.vision.intake import ImageRejected, open_image
+from mirada.services.errors import Busy, ServiceError
+from mirada.vision.budget import BudgetExhausted, DecodeBudget
+from mirada.vision.intake import Header, ImageRejected, decode, read_header
 
 T = TypeVar("T")
-DECODED_PIXEL_BUDGET = 48_000_000  # about 150 MB of RGB
 
 
 class ImageRefused(ServiceError):
@@ -27,32 +29,91 @@ class ImageRefused(ServiceError):
         self.status = self.STATUS.get(code, 422)
 
 
-def _message(code: str, settings: Settings) -> object:
+def _megapixels(pixels: int) -> str:
+    return format_decimal(pixels / 1e6, "#,##0.#")
+
+
+def _too_many_pixels(settings: Settings, *, jpeg: bool) -> object:
+    """The refusal of a photo with too many pixels, and how to make it acceptable."""
+    image_mp = _megapixels(settings.max_image_pixels)
+    jpeg_mp = _megapixels(max(settings.max_image_pixels, settings.max_jpeg_pixels))
+    if jpeg:
+        return _l(
+            "The photo has more pixels than the limit of %(mp)s megapixels for JPEG. "
+            "Scale it down to at most %(mp)s megapixels.",
+            mp=jpeg_mp,
+        )
+    return _l(
+        "The image has more pixels than the limit of %(mp)s megapixels. Export it as JPEG "
+        "(up to %(jpeg)s megapixels) or scale it down to at most %(mp)s megapixels.",
+        mp=image_mp,
+        jpeg=jpeg_mp,
+    )
+
+
+def _message(error: ImageRejected, settings: Settings) -> object:
+    if error.code == "too_many_pixels":
+        return _too_many_pixels(settings, jpeg=error.jpeg)
     megabytes = format_decimal(settings.max_upload_bytes / 1e6, "#,##0.#")
-    megapixels = format_decimal(settings.max_image_pixels / 1e6, "#,##0.#")
     messages = {
         "empty": _l("The file is empty."),
         "too_large": _l("The file is larger than the limit of %(mb)s MB.", mb=megabytes),
         "unsupported_format": _l(
             "This file type is not supported. Use a JPEG, PNG, WebP, GIF or BMP image."
         ),
-        "too_many_pixels": _l(
-            "The image has more pixels than the limit of %(mp)s megapixels.", mp=megapixels
-        ),
         "truncated": _l("The image file is incomplete (truncated). Upload it again."),
         "corrupt": _l("The image file is damaged and cannot be read."),
     }
-    return messages.get(code, messages["corrupt"])
+    return messages.get(error.code, messages["corrupt"])
 
 
-def open_upload(data: bytes, *, settings: Settings) -> Image.Image:
-    """Decode an uploaded image, or raise ImageRefused with a message for a person."""
+def read_upload(data: bytes, *, settings: Settings) -> Header:
+    """Check an uploaded image from its header, or raise ImageRefused for a person."""
     try:
-        return open_image(
-            data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels
+        return read_header(
+            data,
+            max_bytes=settings.max_upload_bytes,
+            max_pixels=settings.max_image_pixels,
+            max_jpeg_pixels=settings.max_jpeg_pixels,
         )
     except ImageRejected as exc:
-        raise ImageRefused(exc.code, _message(exc.code, settings)) from None
+        raise ImageRefused(exc.code, _message(exc, settings)) from None
+
+
+def decode_upload(header: Header, *, settings: Settings) -> Image.Image:
+    """Decode a checked upload, or raise ImageRefused (truncated, damaged)."""
+    try:
+        return decode(header)
+    except ImageRejected as exc:
+        raise ImageRefused(exc.code, _message(exc, settings)) from None
+
+
+def busy(settings: Settings) -> Busy:
+    """The refusal when decoding has no room: try again in a moment."""
+    return Busy(
+        "busy",
+        _l("The server is busy reading other photos. Try again in a moment."),
+        retry_after_s=max(1, math.ceil(settings.decode_wait_s)),
+    )
+
+
+@contextmanager
+def decoded_upload(
+    data: bytes, *, settings: Settings, budget: DecodeBudget
+) -> Iterator[Image.Image]:
+    """The decoded upload, its memory reserved from ``budget`` for the block.
+
+    It waits ``settings.decode_wait_s`` at most for that memory, then raises ``Busy``.
+    """
+    header = read_upload(data, settings=settings)
+    try:
+        budget.acquire(header.cost, timeout=settings.decode_wait_s)
+    except BudgetExhausted:
+        raise busy(settings) from None
+    try:
+        yield decode_upload(header, settings=settings)
+    finally:
+        budget.release(header.cost)
 
 
 _CONTENT_TYPES = (
@@ -75,28 +136,45 @@ def content_type_of(data: bytes) -> str:
 
 def decoded_batches(
     items: Iterable[T],
-    decode: Callable[[T], Image.Image | None],
+    read: Callable[[T], Header | None],
+    decode: Callable[[T, Header], Image.Image | None],
     *,
     max_count: int,
-    max_pixels: int = DECODED_PIXEL_BUDGET,
+    budget: DecodeBudget,
+    timeout: float | None,
 ) -> Iterator[list[tuple[T, Image.Image]]]:
-    """Decode ``items`` into batches of at most ``max_count`` images and ``max_pixels`` pixels.
+    """Decode ``items`` into batches of at most ``max_count`` images, within ``budget``.
 
-    However many photos a request or a job holds, only about ``max_pixels`` decoded
-    pixels (or one larger image, alone) are in memory at once. Items whose ``decode``
-    gives None are left out.
+    Each image's cost is reserved before it is decoded and released once the caller
+    asks for the next batch (the batch list is emptied then). A batch ends early when
+    the budget cannot take the next image at once, so nothing is held while waiting (no
+    two holders wait on each other).
+    Items whose ``read`` or ``decode`` gives None are left out. ``BudgetExhausted``
+    comes out when a reservation waits longer than ``timeout`` seconds (None: for ever).
     """
     batch: list[tuple[T, Image.Image]] = []
-    pixels = 0
-    for item in items:
-        image = decode(item)
-        if image is None:
-            continue
-        size = image.width * image.height
-        if batch and (len(batch) >= max_count or pixels + size > max_pixels):
+    held = 0
+    try:
+        for item in items:
+            header = read(item)
+            if header is None:
+                continue
+            if batch and (len(batch) >= max_count or not budget.try_acquire(header.cost)):
+                yield batch
+                batch.clear()  # the caller's reference to it no longer keeps the images
+                budget.release(held)
+                held = 0
+            if not batch:
+                budget.acquire(header.cost, timeout=timeout)
+            held += header.cost
+            image = decode(item, header)
+            if image is None:
+                budget.release(header.cost)
+                held -= header.cost
+                continue
+            batch.append((item, image))
+        if batch:
             yield batch
-            batch, pixels = [], 0
-        batch.append((item, image))
-        pixels += size
-    if batch:
-        yield batch
+            batch.clear()
+    finally:
+        budget.release(held)

@@ -14,11 +14,12 @@ from sqlalchemy.exc import IntegrityError
 
 from mirada.config import Settings
 from mirada.db import Classification, Example, Project, ProjectClass, User, db
-from mirada.services.errors import Conflict, NotFound, ServiceError
-from mirada.services.images import open_upload
+from mirada.services.errors import Busy, Conflict, NotFound, ServiceError
+from mirada.services.images import decoded_upload
 from mirada.services.photos import clean_filename, stored_photo
-from mirada.services.quotas import check_room
+from mirada.services.quotas import Incoming, check_room
 from mirada.storage import BlobStore, user_blob_prefix
+from mirada.vision.budget import DecodeBudget
 
 MAX_NAME_LENGTH = 100
 MAX_DESCRIPTION_LENGTH = 2000
@@ -270,33 +271,43 @@ class ExampleOutcome:
 def add_examples(
     *,
     project: Project,
-    uploads: Sequence[LabelledUpload],
+    uploads: Iterable[LabelledUpload],
     settings: Settings,
     blobs: BlobStore,
+    budget: DecodeBudget,
     create_classes: bool = False,
     upload_id: str | None = None,
+    incoming: Incoming | None = None,
 ) -> list[ExampleOutcome]:
     """Check each file with the image intake and store the good ones as examples.
 
-    Files already in the project (same bytes) are refused as duplicates. With
+    The files are taken one at a time (``uploads`` may read each as it comes). Files
+    already in the project (same bytes) are refused as duplicates. With
     ``create_classes`` an unknown class name makes a new class; otherwise it is refused.
     Uploads that would take the owner over their limits are refused whole, before any
-    work (QuotaExceeded). ``upload_id``, the client's name for this upload, is kept
-    on each example so that ``uploaded_examples`` can say what arrived.
+    work (QuotaExceeded): ``incoming`` says how many photos of how many bytes are coming
+    (counted from ``uploads`` when it is a sequence). ``upload_id``, the client's name for
+    this upload, is kept on each example so that ``uploaded_examples`` can say what arrived.
+    Once decoding finds no room in ``budget`` in time, the rest are refused as ``busy``.
     """
+    if incoming is None:
+        if not isinstance(uploads, Sequence):
+            raise TypeError("say what is incoming when the uploads are read as they come")
+        incoming = Incoming(photos=len(uploads), size=sum(len(u.data) for u in uploads))
     check_room(
-        user_id=project.user_id,
-        settings=settings,
-        photos=len(uploads),
-        size=sum(len(upload.data) for upload in uploads),
+        user_id=project.user_id, settings=settings, photos=incoming.photos, size=incoming.size
     )
     classes = {cls.name.casefold(): cls for cls in project.classes}
     seen = set(db.session.scalars(select(Example.sha256).where(Example.project_id == project.id)))
     outcomes: list[ExampleOutcome] = []
     created: set[int] = set()
     used: set[int] = set()
+    busy_error: Busy | None = None
     for upload in uploads:
         filename = clean_filename(upload.filename)
+        if busy_error is not None:
+            outcomes.append(ExampleOutcome(filename, error=busy_error))
+            continue
         try:
             cls = classes.get(" ".join(upload.class_name.split()).casefold())
             if cls is None:
@@ -316,6 +327,7 @@ def add_examples(
                 digest=digest,
                 settings=settings,
                 blobs=blobs,
+                budget=budget,
                 source="upload",
                 upload_id=upload_id,
             )
@@ -325,6 +337,7 @@ def add_examples(
         except ServiceError as exc:
             db.session.rollback()
             outcomes.append(ExampleOutcome(filename, error=exc))
+            busy_error = exc if isinstance(exc, Busy) else None
     if created - used:  # classes made for files that were all refused: leave nothing behind
         db.session.execute(delete(ProjectClass).where(ProjectClass.id.in_(created - used)))
         db.session.commit()
@@ -341,12 +354,15 @@ def _store_example(
     digest: str,
     settings: Settings,
     blobs: BlobStore,
+    budget: DecodeBudget,
     source: str,
     upload_id: str | None = None,
 ) -> Example:
-    image = open_upload(data, settings=settings)
     prefix = project_prefix(project)
-    with stored_photo(blobs=blobs, prefix=prefix, data=data, image=image) as files:
+    with (
+        decoded_upload(data, settings=settings, budget=budget) as image,
+        stored_photo(blobs=blobs, prefix=prefix, data=data, image=image) as files,
+    ):
         # Checked again, locked, for the bytes as stored: concurrent uploads cannot overshoot.
         check_room(
             user_id=project.user_id,
@@ -381,6 +397,7 @@ def add_example_from_blob(
     data: bytes,
     settings: Settings,
     blobs: BlobStore,
+    budget: DecodeBudget,
 ) -> Example:
     """Label a photo the project already classified; a photo already in it changes class."""
     digest = hashlib.sha256(data).hexdigest()
@@ -399,6 +416,7 @@ def add_example_from_blob(
         digest=digest,
         settings=settings,
         blobs=blobs,
+        budget=budget,
         source="feedback",
     )
 

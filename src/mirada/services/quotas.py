@@ -111,6 +111,14 @@ def megabytes(n: int) -> str:
     return format_decimal(n / 1e6, "#,##0.#")
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """What an upload brings, announced before any of it is read: photos and bytes."""
+
+    photos: int
+    size: int
+
+
 def check_room(
     *, user_id: int, settings: Settings, photos: int, size: int, lock: bool = False
 ) -> None:

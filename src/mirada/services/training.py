@@ -15,11 +15,12 @@ from mirada import runtime
 from mirada.db import Example, Job, ModelVersion, Project, db
 from mirada.services import jobs
 from mirada.services.errors import ServiceError
-from mirada.services.images import decoded_batches, open_upload
+from mirada.services.images import decode_upload, decoded_batches, read_upload
 from mirada.services.projects import class_counts, project_prefix
 from mirada.storage import BlobNotFound
 from mirada.vision.evaluation import Issue, check_trainable, evaluate
 from mirada.vision.heads import train_head
+from mirada.vision.intake import Header
 
 EMBED_BATCH = 32
 EMBEDDING_DTYPE = np.float32
@@ -108,26 +109,40 @@ def _embed_pending(project_id: int, progress: jobs.Progress, start: float, end: 
     )
     settings, blobs, inference = runtime.settings(), runtime.blobs(), runtime.inference()
 
-    def decode(example_id: int) -> Image.Image:
+    def read(example_id: int) -> Header:
         example = db.session.get(Example, example_id)
         assert example is not None
         try:
-            return open_upload(blobs.get(example.image_key), settings=settings)
+            return read_upload(blobs.get(example.image_key), settings=settings)
         except (BlobNotFound, ServiceError) as exc:
             raise jobs.JobFailed("example_unreadable", filename=example.filename) from exc
 
-    done = 0
-    for batch in decoded_batches(ids, decode, max_count=EMBED_BATCH):
-        vectors = inference.embed([image for _id, image in batch]).astype(EMBEDDING_DTYPE)
-        for (example_id, _image), vector in zip(batch, vectors, strict=True):
+    def decode(example_id: int, header: Header) -> Image.Image:
+        try:
+            return decode_upload(header, settings=settings)
+        except ServiceError as exc:
             example = db.session.get(Example, example_id)
-            assert example is not None
-            example.embedding = vector.tobytes()
-            example.embedding_ready = True
-        db.session.commit()
+            name = example.filename if example is not None else ""
+            raise jobs.JobFailed("example_unreadable", filename=name) from exc
+
+    done = 0
+    batches = decoded_batches(
+        ids, read, decode, max_count=EMBED_BATCH, budget=runtime.decode_budget(), timeout=None
+    )
+    for batch in batches:
+        _store_embeddings(batch, inference.embed([image for _id, image in batch]))
         done += len(batch)
         progress(start + (end - start) * done / len(ids), "embedding")
     return len(ids)
+
+
+def _store_embeddings(batch: list[tuple[int, Image.Image]], vectors: np.ndarray) -> None:
+    for (example_id, _image), vector in zip(batch, vectors.astype(EMBEDDING_DTYPE), strict=True):
+        example = db.session.get(Example, example_id)
+        assert example is not None
+        example.embedding = vector.tobytes()
+        example.embedding_ready = True
+    db.session.commit()
 
 
 def run_embed_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 
 from flask import Flask, Response, g, jsonify, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
@@ -12,7 +13,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from mirada.db import db
 from mirada.inference import InferenceUnavailable
-from mirada.services.errors import ServiceError
+from mirada.services.errors import Busy, RetryLater, ServiceError
 from mirada.web import current_user as auth_state
 from mirada.web.redirects import back_path
 
@@ -124,9 +125,27 @@ def _untrusted_host(error: SecurityError) -> tuple[Response, int]:
     return Response(message + "\n", status=400, mimetype="text/plain"), 400
 
 
-def _service_error(error: ServiceError) -> tuple[Response | str, int]:
+def _service_error(
+    error: ServiceError,
+) -> tuple[Response | str, int] | tuple[Response | str, int, dict[str, str]]:
     db.session.rollback()
-    return render_error(error.status, str(error.message), code=error.code)
+    body, status = render_error(error.status, str(error.message), code=error.code)
+    headers = retry_headers(status, [error])
+    return (body, status, headers) if headers else (body, status)
+
+
+def refusal_status(errors: Sequence[ServiceError]) -> int:
+    """The status of an answer whose files were all refused: 503 if some were only early."""
+    busy = next((error for error in errors if isinstance(error, Busy)), None)
+    return (busy or errors[0]).status
+
+
+def retry_headers(status: int, errors: Iterable[ServiceError]) -> dict[str, str]:
+    """A Retry-After header for a 429 or 503 answer whose refusals say when to retry."""
+    waits = [error.retry_after_s for error in errors if isinstance(error, RetryLater)]
+    if status not in (429, 503) or not waits:
+        return {}
+    return {"Retry-After": str(max(waits))}
 
 
 def _unexpected_error(error: Exception) -> tuple[Response | str, int]:

@@ -22,6 +22,7 @@ VISION = [
     "mirada.vision.evaluation",
     "mirada.vision.confusion_plot",
     "mirada.vision.merge",
+    "mirada.vision.budget",
 ]
 
 

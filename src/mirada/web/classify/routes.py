@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from mirada.db import Classification, ProjectClass, User
-from mirada.runtime import blobs, inference, settings
+from mirada.runtime import blobs, decode_budget, inference, settings
 from mirada.services import classifications, projects
 from mirada.services.classifications import Upload, UploadOutcome
 from mirada.services.classifiers import ChosenModel, imagenet_model, project_model
@@ -36,7 +36,7 @@ from mirada.web.classify.presenters import (
 )
 from mirada.web.converters import parse_id, valid_id
 from mirada.web.current_user import current_user, login_required
-from mirada.web.errors import render_error, wants_json
+from mirada.web.errors import refusal_status, render_error, retry_headers, wants_json
 from mirada.web.forms import ConfirmForm
 from mirada.web.media import MEDIA_KINDS, photo_response
 from mirada.web.redirects import safe_next
@@ -158,16 +158,19 @@ def classify() -> Any:
         settings=settings(),
         model=_chosen_model(_user(), choice),
         blobs=blobs(),
+        budget=decode_budget(),
     )
     refused = [o.error for o in outcomes if o.error is not None]
-    status = refused[0].status if len(refused) == len(outcomes) else 200
+    status = refusal_status(refused) if len(refused) == len(outcomes) else 200
+    headers = retry_headers(status, refused)
     if wants_json():
         if len(outcomes) == 1 and refused:
-            return render_error(status, str(refused[0].message), code=refused[0].code)
+            body, _status = render_error(status, str(refused[0].message), code=refused[0].code)
+            return body, status, headers
         rows = [o.classification for o in outcomes if o.classification is not None]
         classes = _classes_by_project(rows)
-        return jsonify({"results": [_as_json(o, classes) for o in outcomes]}), status
-    return _page(outcomes, choice), status
+        return jsonify({"results": [_as_json(o, classes) for o in outcomes]}), status, headers
+    return _page(outcomes, choice), status, headers
 
 
 @bp.get("/history")
@@ -209,6 +212,7 @@ def feedback(classification_id: int) -> Response:
         class_id=class_id,
         settings=settings(),
         blobs=blobs(),
+        budget=decode_budget(),
     )
     request_embeddings(project=cls.project)
     message = _("Thank you. The photo is now an example of %(name)s.", name=cls.name)

@@ -23,12 +23,13 @@ from werkzeug.datastructures import FileStorage
 
 from mirada.db import Example, Job, ModelVersion, Project, ProjectClass, User
 from mirada.db.job import FAILED, QUEUED, RUNNING, SUCCEEDED
-from mirada.runtime import blobs, settings
+from mirada.runtime import blobs, decode_budget, settings
 from mirada.services import jobs, projects, versions
-from mirada.services.archives import SkippedEntry, read_archive
+from mirada.services.archives import SkippedEntry, unpacked_archive
 from mirada.services.errors import NotFound, ServiceError
 from mirada.services.feedback import least_confident
 from mirada.services.projects import ExampleOutcome, LabelledUpload
+from mirada.services.quotas import Incoming
 from mirada.services.training import (
     describe_issue,
     describe_job_error,
@@ -42,7 +43,7 @@ from mirada.vision.confusion_plot import confusion_matrix_png
 from mirada.web import formatting
 from mirada.web.converters import parse_id, valid_id
 from mirada.web.current_user import current_user, login_required
-from mirada.web.errors import render_error, wants_json
+from mirada.web.errors import refusal_status, render_error, retry_headers, wants_json
 from mirada.web.media import MEDIA_KINDS, attachment_header, photo_response
 from mirada.web.projects.export import download_names, readme_intro
 from mirada.web.projects.forms import ClassForm, ProjectForm, SettingsForm, parse_threshold
@@ -55,7 +56,13 @@ CARD_THUMBNAILS = 4
 MAX_MISTAKES_SHOWN = 60
 ACTIVE = (QUEUED, RUNNING)
 
-Page = str | Response | tuple[str, int] | tuple[Response, int]
+Page = (
+    str
+    | Response
+    | tuple[str, int]
+    | tuple[Response, int]
+    | tuple[str | Response, int, dict[str, str]]
+)
 
 SKIP_MESSAGES = {
     "not_in_class_folder": _l(
@@ -326,6 +333,13 @@ def _files(name: str) -> list[FileStorage]:
     return [f for f in request.files.getlist(name) if f and (f.filename or f.content_length)]
 
 
+def _file_size(file: FileStorage) -> int:
+    """The bytes of an uploaded file, measured without reading it."""
+    size = file.stream.seek(0, 2)
+    file.stream.seek(0)
+    return size
+
+
 def _outcome_json(project: Project, outcome: ExampleOutcome, name: str) -> dict[str, Any]:
     if outcome.error is not None:
         return {
@@ -362,12 +376,14 @@ def _upload_answer(
     skipped_rows = [
         (s.filename, SKIP_MESSAGES.get(s.code, SKIP_MESSAGES["corrupt"])) for s in skipped or []
     ]
+    errors = [error for _name, error in refused if error is not None]
     if added:
         status = 200
-    elif refused:
-        status = refused[0][1].status  # type: ignore[union-attr]
+    elif errors:
+        status = refusal_status(errors)
     else:
         status = 400
+    headers = retry_headers(status, errors)
     if wants_json():
         body = {
             "added": len(added),
@@ -380,7 +396,7 @@ def _upload_answer(
             ],
             "job": job_json(project, job) if job is not None else None,
         }
-        return jsonify(body), status
+        return jsonify(body), status, headers
     page = render_template(
         "projects/upload.html",
         project=project,
@@ -390,7 +406,7 @@ def _upload_answer(
         skipped=[(name, str(message)) for name, message in skipped_rows],
         job=job,
     )
-    return page, status
+    return page, status, headers
 
 
 @bp.post("/<id:project_id>/examples")
@@ -413,13 +429,14 @@ def upload(project_id: int) -> Page:
             _l("Send at most %(n)d photos at a time.", n=MAX_FILES_PER_REQUEST),
         )
     upload_id = projects.check_upload_id(request.form.get("upload_id", ""))
-    uploads = [LabelledUpload(cls.name, f.filename or "", f.read()) for f in files]
     outcomes = projects.add_examples(
         project=project,
-        uploads=uploads,
+        uploads=(LabelledUpload(cls.name, f.filename or "", f.read()) for f in files),
         settings=settings(),
         blobs=blobs(),
+        budget=decode_budget(),
         upload_id=upload_id,
+        incoming=Incoming(photos=len(files), size=sum(_file_size(f) for f in files)),
     )
     return _upload_answer(project, outcomes, [o.filename for o in outcomes], cls=cls)
 
@@ -448,21 +465,26 @@ def import_archive(project_id: int) -> Page:
     if archive is None or not (archive.filename or archive.content_length):
         raise ServiceError("no_archive", _l("Choose a zip file."))
     limits = settings()
-    entries, skipped = read_archive(
-        archive.read(),
+    with unpacked_archive(
+        archive.stream,
+        workdir=limits.resolved_data_dir / "tmp",
         max_entries=limits.max_archive_entries,
         max_total_bytes=limits.max_archive_bytes,
         max_file_bytes=limits.max_upload_bytes,
-    )
-    if not entries and not skipped:
-        raise ServiceError("archive_empty", _l("The archive holds no photos."))
-    outcomes = projects.add_examples(
-        project=project,
-        uploads=[LabelledUpload(e.class_name, e.filename, e.data) for e in entries],
-        settings=limits,
-        blobs=blobs(),
-        create_classes=True,
-    )
+    ) as (entries, skipped):
+        if not entries and not skipped:
+            raise ServiceError("archive_empty", _l("The archive holds no photos."))
+        outcomes = projects.add_examples(
+            project=project,
+            uploads=(LabelledUpload(e.class_name, e.filename, e.read()) for e in entries),
+            incoming=Incoming(
+                photos=len(entries), size=sum(e.path.stat().st_size for e in entries)
+            ),
+            settings=limits,
+            blobs=blobs(),
+            budget=decode_budget(),
+            create_classes=True,
+        )
     names = [f"{e.class_name}/{o.filename}" for e, o in zip(entries, outcomes, strict=True)]
     return _upload_answer(project, outcomes, names, skipped=skipped)
 
