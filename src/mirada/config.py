@@ -29,6 +29,13 @@ class Settings(BaseSettings):
     base_url: str = ""  # used in e-mailed links; the request's URL when empty
     proxy_count: int = Field(default=0, ge=0)  # reverse proxies to trust for X-Forwarded-*
 
+    # Database faults cost seconds, not threads.
+    db_connect_timeout_s: int = Field(default=3, ge=2)  # libpq's least is 2
+    db_statement_timeout_s: float = Field(default=15.0, gt=0)  # also the client-side deadline
+    db_lock_timeout_s: float = Field(default=5.0, gt=0)  # also SQLite's busy timeout
+    db_pool_timeout_s: float = Field(default=5.0, gt=0)  # waiting for a free connection
+    db_retry_after_s: int = Field(default=5, gt=0)  # Retry-After while the database is away
+
     # Mail: SMTP when ``mail_server`` is set, otherwise written to the log.
     mail_server: str = ""
     mail_port: int = 25
