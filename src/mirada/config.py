@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     db_pool_timeout_s: float = Field(default=5.0, gt=0)  # waiting for a free connection
     db_retry_after_s: int = Field(default=5, gt=0)  # Retry-After while the database is away
 
+    # Serving (``mirada serve``): slow clients cost a socket, never a thread.
+    request_read_grace_s: float = Field(default=10.0, gt=0)  # then the request must keep pace
+    request_min_rate_bytes_s: float = Field(default=1000.0, ge=0)  # average, headers and body
+    max_connections_per_worker: int = Field(default=1000, gt=0)
+    worker_max_rss_mb: int = Field(default=1536, ge=0)  # a worker grown past it is replaced; 0: off
+
     # Mail: SMTP when ``mail_server`` is set, otherwise written to the log.
     mail_server: str = ""
     mail_port: int = 25

@@ -1,4 +1,4 @@
-"""``mirada serve``: run the web app under gunicorn."""
+"""``mirada serve``: gunicorn processes, each with a server that buffers requests on a deadline."""
 
 from __future__ import annotations
 
@@ -30,7 +30,14 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
-def serve(host: str, port: int, workers: int, threads: int) -> None:
+@click.option(
+    "--max-requests",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Replace a worker after this many requests (plus up to 10 % jitter); 0: never.",
+)
+def serve(host: str, port: int, workers: int, threads: int, max_requests: int) -> None:
     """Serve Mirada on HOST:PORT."""
     click.echo(f"Mirada is listening on http://{host}:{port}")
     _Gunicorn(
@@ -38,10 +45,12 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             "bind": f"{host}:{port}",
             "workers": workers,
             "threads": threads,
-            "worker_class": "gthread",
-            "accesslog": "-",
+            "worker_class": "mirada.web.server.BufferingWorker",
+            "max_requests": max_requests,
+            "max_requests_jitter": max_requests // 10,
             "timeout": 120,
             "graceful_timeout": 10,
+            "keepalive": 5,
             "forwarded_allow_ips": "127.0.0.1",
         }
     ).run()
