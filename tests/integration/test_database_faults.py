@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
+from mirada.db import db
 from tests.support.postgres import PrivatePostgres, private_postgres  # noqa: F401 - a fixture
 from tests.support.server import get, mirada_serve, run_mirada, server_env
 from tests.support.web import csrf_token_in
@@ -114,3 +116,26 @@ def test_a_frozen_database_answers_503_within_seconds(
 
     private_postgres.thaw()
     assert_recovers(browser)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_sqlite_waits_on_locks_and_writes_ahead(app: Flask) -> None:
+    with app.app_context(), db.engine.connect() as connection:
+        pragmas = {
+            name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+            for name in ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")
+        }
+    assert pragmas == {
+        "journal_mode": "wal",
+        "synchronous": 1,
+        "busy_timeout": 5000,
+        "foreign_keys": 1,
+    }
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_postgresql_sessions_carry_statement_and_lock_timeouts(app: Flask) -> None:
+    with app.app_context(), db.engine.connect() as connection:
+        statement = connection.exec_driver_sql("SHOW statement_timeout").scalar()
+        lock = connection.exec_driver_sql("SHOW lock_timeout").scalar()
+    assert (statement, lock) == ("15s", "5s")
