@@ -58,8 +58,8 @@ def served(private_postgres: PrivatePostgres, tmp_path: Path) -> Iterator[int]: 
     env = server_env(tmp_path / "data", private_postgres.url, MIRADA_DB_STATEMENT_TIMEOUT_S="3")
     run_mirada(env, "db", "upgrade")
     run_mirada(env, "users", "create", EMAIL, "--password-stdin", stdin=PASSWORD + "\n")
-    with mirada_serve(env, "--workers", "1", "--threads", "4") as port:
-        yield port
+    with mirada_serve(env, "--workers", "1", "--threads", "4") as server:
+        yield server.port
 
 
 def assert_unavailable(status: int, headers: dict[str, str]) -> None:

@@ -7,6 +7,7 @@ headers dribbled slowloris-style, while ``/healthz`` keeps answering.
 from __future__ import annotations
 
 import select
+import signal
 import socket
 import threading
 import time
@@ -29,7 +30,8 @@ SLOW_HEADER = b"GET / HTTP/1.1\r\nHost: mirada\r\n"
 
 
 @pytest.fixture
-def port(tmp_path: Path) -> Iterator[int]:
+def env(tmp_path: Path) -> dict[str, str]:
+    """A server environment on a migrated SQLite database, with a short read grace."""
     data_dir = tmp_path / "data"
     env = server_env(
         data_dir,
@@ -37,8 +39,13 @@ def port(tmp_path: Path) -> Iterator[int]:
         MIRADA_REQUEST_READ_GRACE_S=str(GRACE_S),
     )
     run_mirada(env, "db", "upgrade")
-    with mirada_serve(env, "--workers", "2", "--threads", "2") as port:
-        yield port
+    return env
+
+
+@pytest.fixture
+def port(env: dict[str, str]) -> Iterator[int]:
+    with mirada_serve(env, "--workers", "2", "--threads", "2") as server:
+        yield server.port
 
 
 class Dribbler(threading.Thread):
@@ -88,13 +95,27 @@ def test_slow_bodies_and_dribbled_headers_do_not_stall_the_server(port: int) -> 
     assert get(port, "/healthz", timeout=10).status == 200
 
 
-def test_a_worker_is_replaced_after_its_max_requests(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
-    env = server_env(data_dir, f"sqlite:///{data_dir / 'mirada.sqlite3'}")
-    run_mirada(env, "db", "upgrade")
-    with mirada_serve(env, "--workers", "2", "--threads", "2", "--max-requests", "5") as port:
+def test_a_worker_is_replaced_after_its_max_requests(env: dict[str, str]) -> None:
+    with mirada_serve(env, "--workers", "2", "--threads", "2", "--max-requests", "5") as server:
         # The other worker answers while one is replaced (a new one takes seconds to boot).
-        statuses = [get(port, "/healthz", timeout=30).status for _ in range(24)]
-        log = (data_dir / f"serve-{port}.log").read_text()
+        statuses = [get(server.port, "/healthz", timeout=30).status for _ in range(24)]
+        log = server.log.read_text()
     assert statuses == [200] * 24
     assert log.count("after 5 requests") >= 2
+
+
+def test_a_request_arriving_when_the_server_stops_still_gets_its_answer(
+    env: dict[str, str],
+) -> None:
+    with mirada_serve(env, "--workers", "1", "--threads", "2") as server:
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: mirada\r\n")  # half a request
+        time.sleep(1)  # the worker has read it
+        server.process.send_signal(signal.SIGTERM)
+        time.sleep(1)  # the worker is stopping, its request still unfinished
+        sock.sendall(b"Connection: close\r\n\r\n")
+        answer = sock.makefile("rb").read()
+        sock.close()
+        assert server.process.wait(timeout=30) == 0
+    assert answer.startswith(b"HTTP/1.1 200 OK")
+    assert answer.endswith(b'{"status":"ok"}\n')

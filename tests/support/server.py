@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 STARTUP_TIMEOUT_S = 30.0
@@ -70,9 +71,18 @@ def get(port: int, path: str, timeout: float = 10.0, **headers: str) -> http.cli
     return response
 
 
+@dataclass(frozen=True)
+class Served:
+    """A running ``mirada serve``: its port, its process (the gunicorn arbiter) and its log."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
 @contextmanager
-def mirada_serve(env: dict[str, str], *args: str) -> Iterator[int]:
-    """``mirada serve`` on a free port until the block ends (then SIGTERM); yields the port."""
+def mirada_serve(env: dict[str, str], *args: str) -> Iterator[Served]:
+    """``mirada serve`` on a free port until the block ends (then SIGTERM)."""
     port = free_port()
     log = Path(env["MIRADA_DATA_DIR"]) / f"serve-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -85,7 +95,7 @@ def mirada_serve(env: dict[str, str], *args: str) -> Iterator[int]:
         )
     try:
         _wait_until_alive(port, process, log)
-        yield port
+        yield Served(port, process, log)
     finally:
         process.terminate()
         try:
