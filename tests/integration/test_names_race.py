@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select, text
 
 from mirada.db import Project, ProjectClass, User, db
-from mirada.services import projects
+from mirada.services import accounts, projects
 from mirada.services.errors import Conflict
 from tests.integration.helpers import add_user
 from tests.integration.test_migrations import empty_database_url, fresh_app  # noqa: F401
@@ -111,6 +111,19 @@ def test_sixteen_classes_renamed_to_case_variants_at_once_leave_one_with_that_na
         keys = db.session.scalars(select(ProjectClass.name_key)).all()
         assert sorted(keys).count("strasse") == 1
         assert len(keys) == RACERS
+
+
+def test_sixteen_case_variants_of_an_email_make_one_account(app: Flask) -> None:
+    # Addresses are stored normalised and lower-cased, under a unique index.
+    def register(email: str) -> None:
+        accounts.register(email=email, password="correct horse battery")
+
+    outcomes = race(app, register, [f"{name}@Example.org" for name in case_variants("ann", 8)])
+
+    assert outcomes.count("created") == 1
+    assert outcomes.count("email_taken") == 7
+    with app.app_context():
+        assert db.session.scalars(select(User.email)).all() == ["ann@example.org"]
 
 
 def test_the_migration_keeps_old_duplicates_under_new_names(fresh_app: Flask) -> None:  # noqa: F811

@@ -22,7 +22,7 @@ PING_DEADLINE_S = 2.0  # a pooled connection that cannot answer ";" this fast is
 def engine_options(settings: Settings) -> dict[str, Any]:
     """``create_engine`` options for the configured database."""
     if make_url(settings.sqlalchemy_url).get_backend_name() == "sqlite":
-        return {"pool_pre_ping": True, "connect_args": {"timeout": settings.db_lock_timeout_s}}
+        return {"pool_pre_ping": True}  # the busy timeout is a pragma, below
     server_options = (
         f"-c statement_timeout={int(settings.db_statement_timeout_s * 1000)}"
         f" -c lock_timeout={int(settings.db_lock_timeout_s * 1000)}"
