@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from sqlalchemy.engine import Connection
 
 from mirada.db import db
+from mirada.db.engine import without_time_limits
 from tests.support.postgres import PrivatePostgres, private_postgres  # noqa: F401 - a fixture
 from tests.support.server import get, mirada_serve, run_mirada, server_env
 from tests.support.web import csrf_token_in
@@ -139,3 +141,18 @@ def test_postgresql_sessions_carry_statement_and_lock_timeouts(app: Flask) -> No
         statement = connection.exec_driver_sql("SHOW statement_timeout").scalar()
         lock = connection.exec_driver_sql("SHOW lock_timeout").scalar()
     assert (statement, lock) == ("15s", "5s")
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_migrations_run_without_the_request_time_limits(app: Flask) -> None:
+    def timeouts(connection: Connection) -> tuple[str, str]:
+        statement = connection.exec_driver_sql("SHOW statement_timeout").scalar()
+        lock = connection.exec_driver_sql("SHOW lock_timeout").scalar()
+        return str(statement), str(lock)
+
+    with app.app_context(), db.engine.connect() as connection:
+        with without_time_limits(connection):
+            assert timeouts(connection) == ("0", "0")
+            assert connection.connection.dbapi_connection.deadline_s is None  # type: ignore[union-attr]
+        assert timeouts(connection) == ("15s", "5s")
+        assert connection.connection.dbapi_connection.deadline_s == 16.0  # type: ignore[union-attr]

@@ -8,11 +8,13 @@ the bytes). SQLite: WAL, ``synchronous=NORMAL``, a busy timeout and foreign keys
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
 from sqlalchemy import event, exc
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 
 from mirada.config import Settings
 
@@ -48,6 +50,27 @@ def install_fault_limits(engine: Engine, settings: Settings) -> None:
         connection_class = _deadline_connection_class()
         event.listen(engine, "do_connect", partial(_connect, connection_class, deadline))
         event.listen(engine, "checkout", partial(_ping, engine))
+
+
+@contextmanager
+def without_time_limits(connection: Connection) -> Iterator[None]:
+    """No statement, lock or client-side deadline on ``connection`` for a while (migrations)."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    dbapi_connection: Any = connection.connection.dbapi_connection
+    deadline = dbapi_connection.deadline_s
+    connection.exec_driver_sql("SET statement_timeout = 0")
+    connection.exec_driver_sql("SET lock_timeout = 0")
+    connection.commit()  # session settings; the migrations begin their own transaction
+    dbapi_connection.deadline_s = None
+    try:
+        yield
+    finally:
+        dbapi_connection.deadline_s = deadline
+        connection.exec_driver_sql("RESET statement_timeout")  # back to the connection's own
+        connection.exec_driver_sql("RESET lock_timeout")
+        connection.commit()
 
 
 def _sqlite_pragmas(busy_timeout_s: float, dbapi_connection: Any, _record: Any) -> None:
