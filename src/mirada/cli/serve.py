@@ -46,6 +46,7 @@ def serve(host: str, port: int, workers: int, threads: int, max_requests: int) -
             "workers": workers,
             "threads": threads,
             "worker_class": "mirada.web.server.BufferingWorker",
+            "accesslog": "-",
             "max_requests": max_requests,
             "max_requests_jitter": max_requests // 10,
             "timeout": 120,

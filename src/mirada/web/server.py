@@ -98,7 +98,8 @@ class BufferingWorker(Worker):  # type: ignore[misc]
             threads=self.cfg.threads,
             connection_limit=settings.max_connections_per_worker,
             cleanup_interval=1,
-            channel_timeout=max(int(self.cfg.keepalive), 1),
+            # Idle kept-alive connections, and requests that stall outright, are closed.
+            channel_timeout=max(int(self.cfg.keepalive), int(settings.request_read_grace_s), 1),
             max_request_body_size=settings.max_archive_upload_bytes + 1024 * 1024,
             clear_untrusted_proxy_headers=False,  # ProxyFix (MIRADA_PROXY_COUNT) decides
             asyncore_use_poll=True,  # no select() limit on descriptors
@@ -141,7 +142,7 @@ class BufferingWorker(Worker):  # type: ignore[misc]
         return server
 
     def _counted(self, app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
-        """``app``, counting requests towards ``max_requests``."""
+        """``app``, counting requests towards ``max_requests`` and writing the access log."""
 
         def counted(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
             with self._count_lock:
@@ -149,7 +150,20 @@ class BufferingWorker(Worker):  # type: ignore[misc]
                 if self.alive and self.nr >= self.max_requests:
                     self.log.info("Restarting worker %s after %d requests", self.pid, self.nr)
                     self.alive = False
-            return app(environ, start_response)
+            started = time.monotonic()
+
+            def logged_start_response(status: str, headers: Any, *args: Any) -> Any:
+                self.log.access_log.info(
+                    '%s "%s %s" %s %.3f',
+                    environ.get("REMOTE_ADDR", "-"),
+                    environ["REQUEST_METHOD"],
+                    environ.get("PATH_INFO", ""),
+                    status.split(" ", 1)[0],
+                    time.monotonic() - started,
+                )
+                return start_response(status, headers, *args)
+
+            return app(environ, logged_start_response)
 
         return counted
 
