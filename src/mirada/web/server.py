@@ -6,8 +6,8 @@ and the whole body, spooled to a temporary file when large — in its event loop
 and hands it to a thread only once it has fully arrived. A request that dribbles
 in slower than ``request_min_rate_bytes_s`` once its first ``request_read_grace_s``
 seconds are over has its connection closed. A worker whose memory has grown past
-``worker_max_rss_mb`` finishes its requests and is replaced, like one that has
-served its ``max_requests``.
+``worker_max_rss_mb`` (checked as each request arrives) finishes its requests and
+is replaced, like one that has served its ``max_requests``.
 """
 
 from __future__ import annotations
@@ -142,13 +142,20 @@ class BufferingWorker(Worker):  # type: ignore[misc]
         return server
 
     def _counted(self, app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
-        """``app``, counting requests towards ``max_requests`` and writing the access log."""
+        """``app``, writing the access log; each request counts towards ``max_requests`` and,
+        arriving at a worker grown past its memory ceiling, is its last (a worker always
+        serves one: a ceiling below its size at boot cannot make it restart in a loop)."""
 
         def counted(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
             with self._count_lock:
                 self.nr += 1
                 if self.alive and self.nr >= self.max_requests:
                     self.log.info("Restarting worker %s after %d requests", self.pid, self.nr)
+                    self.alive = False
+                elif self.alive and self.max_rss and resident_bytes() > self.max_rss:
+                    self.log.info(
+                        "Restarting worker %s: memory above %d bytes", self.pid, self.max_rss
+                    )
                     self.alive = False
             started = time.monotonic()
 
@@ -168,12 +175,9 @@ class BufferingWorker(Worker):  # type: ignore[misc]
         return counted
 
     def _healthy(self) -> bool:
-        """False once the arbiter is gone or this process has grown past its memory ceiling."""
+        """False once the arbiter is gone."""
         if self.ppid != os.getppid():
             self.log.info("Parent changed, shutting down: %s", self)
-            return False
-        if self.max_rss and resident_bytes() > self.max_rss:
-            self.log.info("Restarting worker %s: memory above %d bytes", self.pid, self.max_rss)
             return False
         return True
 

@@ -1,7 +1,8 @@
-"""Slow clients cannot stall ``mirada serve``: they cost a socket, never a thread, and are dropped.
+"""``mirada serve`` on real sockets: slow clients cost a socket, never a thread, and are
+dropped; workers are recycled; a stop lets requests in progress finish.
 
-Real sockets against a real server: bodies sent at a few bytes per second and
-headers dribbled slowloris-style, while ``/healthz`` keeps answering.
+The slow clients send bodies at a few bytes per second and dribble headers
+slowloris-style, while ``/healthz`` keeps answering.
 """
 
 from __future__ import annotations
@@ -102,6 +103,15 @@ def test_a_worker_is_replaced_after_its_max_requests(env: dict[str, str]) -> Non
         log = server.log.read_text()
     assert statuses == [200] * 24
     assert log.count("after 5 requests") >= 2
+
+
+def test_a_worker_grown_past_its_memory_ceiling_is_replaced(env: dict[str, str]) -> None:
+    env = {**env, "MIRADA_WORKER_MAX_RSS_MB": "1"}  # every worker is above it once booted
+    with mirada_serve(env, "--workers", "2", "--threads", "2") as server:
+        statuses = [get(server.port, "/healthz", timeout=30).status for _ in range(6)]
+        log = server.log.read_text()
+    assert statuses == [200] * 6
+    assert log.count("memory above 1048576 bytes") >= 2
 
 
 def test_a_request_arriving_when_the_server_stops_still_gets_its_answer(
