@@ -113,13 +113,17 @@ def _deadline_connection_class() -> type:
     class DeadlineConnection(psycopg.Connection):  # type: ignore[type-arg]
         deadline_s: float | None = None
 
-        def wait(self, gen: Any, interval: float = _WAIT_INTERVAL, timeout: float | None = None):  # type: ignore[no-untyped-def]
+        def wait(
+            self, gen: Any, interval: float = _WAIT_INTERVAL, timeout: float | None = None
+        ) -> Any:
+            """Psycopg's wait for the server, bounded by ``deadline_s`` unless told otherwise."""
+            limit = self.deadline_s if timeout is None else timeout
             try:
-                return super().wait(gen, interval, self.deadline_s if timeout is None else timeout)
+                return super().wait(gen, interval, limit)
             except _WaitTimeout:
                 self.pgconn.finish()  # its state is unknown: never reuse it
                 raise psycopg.OperationalError(
-                    f"the database did not answer within {self.deadline_s} s"
+                    f"the database did not answer within {limit} s"
                 ) from None
 
     return DeadlineConnection

@@ -109,7 +109,7 @@ class BufferingWorker(Worker):  # type: ignore[misc]
             self._server(listener.sock, socket_map, dispatcher, adjustments, settings)
             for listener in self.sockets
         ]
-        while self.alive and self._healthy():
+        while self.alive and self._parent_alive():
             self.notify()
             wasyncore.loop(timeout=LOOP_TIMEOUT_S, map=socket_map, use_poll=True, count=1)
         self._drain(servers, socket_map, dispatcher)
@@ -174,8 +174,8 @@ class BufferingWorker(Worker):  # type: ignore[misc]
 
         return counted
 
-    def _healthy(self) -> bool:
-        """False once the arbiter is gone."""
+    def _parent_alive(self) -> bool:
+        """False once the arbiter is gone (this worker then stops too)."""
         if self.ppid != os.getppid():
             self.log.info("Parent changed, shutting down: %s", self)
             return False
