@@ -96,6 +96,29 @@ def test_slow_bodies_and_dribbled_headers_do_not_stall_the_server(port: int) -> 
     assert get(port, "/healthz", timeout=10).status == 200
 
 
+def test_a_body_larger_than_its_route_accepts_is_refused_before_it_is_sent(port: int) -> None:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /classify HTTP/1.1\r\nHost: mirada\r\nContent-Type: multipart/form-data\r\n"
+            b"Content-Length: 50000000\r\n\r\n"  # and not one byte of the 50 MB
+        )
+        answer = sock.makefile("rb").read()
+    assert answer.startswith(b"HTTP/1.1 413 ")
+
+
+def test_a_zip_of_examples_may_be_larger_than_a_photo(port: int) -> None:
+    body = b"x" * 30_000_000  # above the photo limit, below the archive limit
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(
+            b"POST /projects/1/import HTTP/1.1\r\nHost: mirada\r\nConnection: close\r\n"
+            b"Content-Type: application/octet-stream\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        answer = sock.makefile("rb").read()
+    assert answer.startswith(b"HTTP/1.1 400 ")  # the app read it all: no CSRF token, not a 413
+
+
 def test_a_worker_is_replaced_after_its_max_requests(env: dict[str, str]) -> None:
     with mirada_serve(env, "--workers", "2", "--threads", "2", "--max-requests", "5") as server:
         # The other worker answers while one is replaced (a new one takes seconds to boot).

@@ -17,7 +17,7 @@ from mirada.db import db
 from mirada.db.engine import engine_options, install_fault_limits
 from mirada.services import passwords
 from mirada.web import current_user as auth_state
-from mirada.web.body_limits import apply_body_limit
+from mirada.web.body_limits import apply_body_limit, body_limit
 from mirada.web.converters import IdConverter
 from mirada.web.errors import register_error_handlers
 from mirada.web.extensions import babel, csrf, migrate
@@ -50,7 +50,7 @@ def configure(app: Flask, settings: Settings) -> None:
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.sqlalchemy_url,
         SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings),
-        MAX_CONTENT_LENGTH=settings.max_upload_bytes + 1024 * 1024,
+        MAX_CONTENT_LENGTH=body_limit(None, settings),
         MAX_FORM_MEMORY_SIZE=1024 * 1024,
         PERMANENT_SESSION_LIFETIME=timedelta(days=settings.remember_me_days),
         SESSION_COOKIE_NAME="mirada_session",

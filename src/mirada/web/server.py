@@ -19,18 +19,52 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from flask import Flask
 from gunicorn.workers.base import Worker
 from waitress import wasyncore
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
 from waitress.server import TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher
+from waitress.utilities import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException
 
 from mirada.config import Settings
+from mirada.web.body_limits import body_limit
 
 LOOP_TIMEOUT_S = 1.0  # how often the worker tells the arbiter it is alive
 STOP_LINGER_S = 1.0  # a stopping worker still reads requests already on their way
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+class LimitedParser(HTTPRequestParser):  # type: ignore[misc]
+    """Refuses (413) a body larger than its route accepts as soon as the headers are in."""
+
+    @staticmethod
+    def limit_for(method: str, path: str) -> int:
+        return sys.maxsize
+
+    def parse_header(self, header_plus: bytes) -> None:
+        super().parse_header(header_plus)
+        limit = self.limit_for(self.command, self.path)
+        if self.content_length > limit:
+            self.error = RequestEntityTooLarge(f"exceeds the limit of {limit} bytes")
+            self.completed = True
+
+
+def route_limits(app: Flask, settings: Settings) -> type[LimitedParser]:
+    """A parser that knows each route's body limit (``web.body_limits``)."""
+    adapter = app.url_map.bind("mirada")
+
+    def limit_for(method: str, path: str) -> int:
+        try:
+            endpoint = adapter.match(path, method)[0]
+        except HTTPException:  # no such route: the app answers; nothing to read for it
+            endpoint = None
+        return body_limit(endpoint if isinstance(endpoint, str) else None, settings)
+
+    return type("RouteLimitedParser", (LimitedParser,), {"limit_for": staticmethod(limit_for)})
 
 
 class DeadlineChannel(HTTPChannel):  # type: ignore[misc]
@@ -136,6 +170,11 @@ class BufferingWorker(Worker):  # type: ignore[misc]
             adj=adjustments,
             bind_socket=False,
             sockinfo=(sock.family, sock.type, sock.proto, sock.getsockname()),
+        )
+        server.channel_class = type(
+            "RouteLimitedChannel",
+            (DeadlineChannel,),
+            {"parser_class": route_limits(self.wsgi, settings)},
         )
         server.read_grace_s = settings.request_read_grace_s
         server.min_rate = settings.request_min_rate_bytes_s
