@@ -4,7 +4,7 @@ Starts ``mirada serve`` (2 workers x 4 threads, SQLite), opens N connections tha
 each announce a 100 000-byte ``POST /auth/login`` body and send one byte per
 second, then times five ``/healthz`` requests (30 s timeout each). Prints JSON.
 
-    python benchmarks/slow_clients.py [N ...]      (default: 10 50)
+    PYTHONPATH=. python benchmarks/slow_clients.py [N ...]      (default: 10 50)
 """
 
 from __future__ import annotations
