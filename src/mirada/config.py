@@ -33,6 +33,19 @@ class Settings(BaseSettings):
     trusted_hosts: str = ""  # comma-separated Host names the server answers to; empty: any
     proxy_count: int = Field(default=0, ge=0)  # reverse proxies to trust for X-Forwarded-*
 
+    # Database faults cost seconds, not threads.
+    db_connect_timeout_s: int = Field(default=3, ge=2)  # libpq's least is 2
+    db_statement_timeout_s: float = Field(default=15.0, gt=0)  # also the client-side deadline
+    db_lock_timeout_s: float = Field(default=5.0, gt=0)  # also SQLite's busy timeout
+    db_pool_timeout_s: float = Field(default=5.0, gt=0)  # waiting for a free connection
+    db_retry_after_s: int = Field(default=5, gt=0)  # Retry-After while the database is away
+
+    # Serving (``mirada serve``): slow clients cost a socket, never a thread.
+    request_read_grace_s: float = Field(default=10.0, gt=0)  # then the request must keep pace
+    request_min_rate_bytes_s: float = Field(default=1000.0, ge=0)  # average, headers and body
+    max_connections_per_worker: int = Field(default=1000, gt=0)
+    worker_max_rss_mb: int = Field(default=1536, ge=0)  # a worker grown past it is replaced; 0: off
+
     # Mail: SMTP when ``mail_server`` is set, otherwise written to the log.
     mail_server: str = ""
     mail_port: int = 25

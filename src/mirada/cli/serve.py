@@ -1,4 +1,4 @@
-"""``mirada serve``: run the web app under gunicorn."""
+"""``mirada serve``: gunicorn processes, each with a server that buffers requests on a deadline."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ from typing import Any
 
 import click
 from gunicorn.app.base import BaseApplication
-
-from mirada.config import Settings
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -27,18 +25,19 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return create_app()
 
 
-def forwarded_allow_ips(proxy_count: int) -> str:
-    """Whom gunicorn believes about X-Forwarded-Proto: nobody unless proxies are configured
-    (otherwise a local client could claim https and get Secure cookies and HSTS over http)."""
-    return "127.0.0.1,::1" if proxy_count else ""
-
-
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
-def serve(host: str, port: int, workers: int, threads: int) -> None:
+@click.option(
+    "--max-requests",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Replace a worker after this many requests (plus up to 10 % jitter); 0: never.",
+)
+def serve(host: str, port: int, workers: int, threads: int, max_requests: int) -> None:
     """Serve Mirada on HOST:PORT."""
     click.echo(f"Mirada is listening on http://{host}:{port}")
     _Gunicorn(
@@ -46,10 +45,12 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             "bind": f"{host}:{port}",
             "workers": workers,
             "threads": threads,
-            "worker_class": "gthread",
+            "worker_class": "mirada.web.server.BufferingWorker",
             "accesslog": "-",
+            "max_requests": max_requests,
+            "max_requests_jitter": max_requests // 10,
             "timeout": 120,
             "graceful_timeout": 10,
-            "forwarded_allow_ips": forwarded_allow_ips(Settings().proxy_count),
+            "keepalive": 5,
         }
     ).run()

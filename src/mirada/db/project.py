@@ -19,19 +19,19 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mirada.db.base import Base, UTCDateTime, utcnow
+from mirada.db.names import KeyedName
 
 DEFAULT_THRESHOLD = 0.5
 
 
-class Project(Base):
+class Project(KeyedName, Base):
     """A set of classes a user teaches Mirada."""
 
     __tablename__ = "projects"
-    __table_args__ = (UniqueConstraint("user_id", "name"),)
+    __table_args__ = (UniqueConstraint("user_id", "name_key", name="uq_projects_user_id_name_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text, default="")
     threshold: Mapped[float] = mapped_column(Float, default=DEFAULT_THRESHOLD)
     serving_version_id: Mapped[int | None] = mapped_column(
@@ -47,15 +47,16 @@ class Project(Base):
     )
 
 
-class ProjectClass(Base):
+class ProjectClass(KeyedName, Base):
     """One label of a project."""
 
     __tablename__ = "project_classes"
-    __table_args__ = (UniqueConstraint("project_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("project_id", "name_key", name="uq_project_classes_project_id_name_key"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     project: Mapped[Project] = relationship(back_populates="classes")

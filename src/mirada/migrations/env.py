@@ -9,6 +9,8 @@ from typing import Any
 from alembic import context
 from flask import current_app
 
+from mirada.db.engine import without_time_limits
+
 config = context.config
 if config.config_file_name is not None:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -41,7 +43,10 @@ def run_migrations_online() -> None:
     """Run the migrations on a live connection."""
     options = {**migrate_extension.configure_args, "compare_type": True}
     options.setdefault("process_revision_directives", _skip_empty_autogenerate)
-    with migrate_extension.db.engine.connect() as connection:
+    with (
+        migrate_extension.db.engine.connect() as connection,
+        without_time_limits(connection),  # a migration may rightly take minutes
+    ):
         context.configure(connection=connection, target_metadata=target_metadata, **options)
         with context.begin_transaction():
             context.run_migrations()

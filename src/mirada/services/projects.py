@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mirada.config import Settings
 from mirada.db import Classification, Example, Project, ProjectClass, User, db
+from mirada.db.names import MAX_NAME_KEY_LENGTH, MAX_NAME_LENGTH, name_key
 from mirada.services.errors import Busy, Conflict, NotFound, ServiceError
 from mirada.services.images import decoded_upload
 from mirada.services.photos import clean_filename, stored_photo
@@ -21,7 +22,6 @@ from mirada.services.quotas import Incoming, check_room
 from mirada.storage import BlobStore, user_blob_prefix
 from mirada.vision.budget import DecodeBudget
 
-MAX_NAME_LENGTH = 100
 MAX_DESCRIPTION_LENGTH = 2000
 MAX_CLASSES = 100  # also keeps the confusion matrix picture a sensible size
 EXAMPLES_PAGE_SIZE = 60
@@ -37,7 +37,8 @@ def _clean_name(name: str) -> str:
     name = " ".join(name.split())
     if not name:
         raise ServiceError("name_required", _l("Enter a name."))
-    if len(name) > MAX_NAME_LENGTH:
+    # Some characters spell out longer (a ligature, ß): the key has a bound of its own.
+    if len(name) > MAX_NAME_LENGTH or len(name_key(name)) > MAX_NAME_KEY_LENGTH:
         raise ServiceError(
             "name_too_long", _l("Use at most %(n)d characters for the name.", n=MAX_NAME_LENGTH)
         )
@@ -61,14 +62,9 @@ def _clean_description(description: str) -> str:
     return description.strip()
 
 
-def _same_name(a: str, b: str) -> bool:
-    """Names are the same whatever their case, in any alphabet (SQL's lower() knows ASCII)."""
-    return a.casefold() == b.casefold()
-
-
 @contextmanager
 def _unless_taken(error: Conflict) -> Iterator[None]:
-    """Turn a unique-constraint clash at commit (a double submit) into ``error``."""
+    """Turn a unique-constraint clash at commit (a double submit, a lost race) into ``error``."""
     try:
         yield
     except IntegrityError:
@@ -105,15 +101,16 @@ def create_project(*, user: User, name: str, description: str = "") -> Project:
 
 
 def _project_named(user_id: int, name: str) -> Project | None:
-    projects = db.session.scalars(select(Project).where(Project.user_id == user_id))
-    return next((p for p in projects if _same_name(p.name, name)), None)
+    return db.session.scalar(
+        select(Project).where(Project.user_id == user_id, Project.name_key == name_key(name))
+    )
 
 
 def list_projects(*, user: User) -> list[Project]:
     """The user's projects, by name."""
     return list(
         db.session.scalars(
-            select(Project).where(Project.user_id == user.id).order_by(func.lower(Project.name))
+            select(Project).where(Project.user_id == user.id).order_by(Project.name_key)
         )
     )
 
@@ -189,8 +186,11 @@ def add_class(*, project: Project, name: str) -> ProjectClass:
 
 
 def _class_named(project: Project, name: str) -> ProjectClass | None:
-    classes = db.session.scalars(select(ProjectClass).where(ProjectClass.project_id == project.id))
-    return next((c for c in classes if _same_name(c.name, name)), None)
+    return db.session.scalar(
+        select(ProjectClass).where(
+            ProjectClass.project_id == project.id, ProjectClass.name_key == name_key(name)
+        )
+    )
 
 
 def get_class(*, project: Project, class_id: int) -> ProjectClass:
@@ -212,7 +212,8 @@ def rename_class(*, cls: ProjectClass, name: str) -> None:
     if other is not None and other.id != cls.id:
         raise _class_exists()
     cls.name = name
-    db.session.commit()
+    with _unless_taken(_class_exists()):
+        db.session.commit()
 
 
 def delete_class(*, cls: ProjectClass, blobs: BlobStore) -> None:
@@ -297,7 +298,7 @@ def add_examples(
     check_room(
         user_id=project.user_id, settings=settings, photos=incoming.photos, size=incoming.size
     )
-    classes = {cls.name.casefold(): cls for cls in project.classes}
+    classes = {cls.name_key: cls for cls in project.classes}
     seen = set(db.session.scalars(select(Example.sha256).where(Example.project_id == project.id)))
     outcomes: list[ExampleOutcome] = []
     created: set[int] = set()
@@ -309,12 +310,12 @@ def add_examples(
             outcomes.append(ExampleOutcome(filename, error=busy_error))
             continue
         try:
-            cls = classes.get(" ".join(upload.class_name.split()).casefold())
+            cls = classes.get(name_key(upload.class_name))
             if cls is None:
                 if not create_classes:
                     raise NotFound("class_not_found", _l("No such class."))
                 cls = add_class(project=project, name=upload.class_name)
-                classes[cls.name.casefold()] = cls
+                classes[cls.name_key] = cls
                 created.add(cls.id)
             digest = hashlib.sha256(upload.data).hexdigest()
             if digest in seen:

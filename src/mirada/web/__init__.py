@@ -9,17 +9,16 @@ from typing import Any
 
 from flask import Flask, g
 from flask_babel import format_decimal
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from mirada import runtime, secret_key
 from mirada.config import Settings
 from mirada.db import db
+from mirada.db.engine import engine_options, install_fault_limits
 from mirada.services import passwords
 from mirada.web import current_user as auth_state
 from mirada.web import formatting
-from mirada.web.body_limits import apply_body_limit
+from mirada.web.body_limits import apply_body_limit, body_limit
 from mirada.web.converters import IdConverter
 from mirada.web.errors import register_error_handlers
 from mirada.web.extensions import babel, csrf, migrate
@@ -59,8 +58,8 @@ def configure(app: Flask, settings: Settings) -> None:
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.sqlalchemy_url,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
-        MAX_CONTENT_LENGTH=settings.max_upload_bytes + 1024 * 1024,
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings),
+        MAX_CONTENT_LENGTH=body_limit(None, settings),
         MAX_FORM_MEMORY_SIZE=1024 * 1024,
         PERMANENT_SESSION_LIFETIME=timedelta(days=settings.remember_me_days),
         SESSION_COOKIE_NAME="mirada_session",
@@ -95,18 +94,11 @@ def configure(app: Flask, settings: Settings) -> None:
 def register_extensions(app: Flask, settings: Settings) -> None:
     """Database, migrations, CSRF protection and translations."""
     db.init_app(app)
+    with app.app_context():
+        install_fault_limits(db.engine, settings)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_foreign_keys(dbapi_connection: Any, connection_record: Any) -> None:
-    """SQLite enforces foreign keys (and so ON DELETE CASCADE) only when asked."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from flask import request
 
+from mirada.config import Settings
 from mirada.runtime import settings
 
 ARCHIVE_ENDPOINTS = frozenset({"projects.import_archive"})
 # Forms that take several photos at once (a page without JavaScript sends them all together).
 PHOTOS_ENDPOINTS = frozenset({"projects.upload"})
+FORM_OVERHEAD_BYTES = 1024 * 1024  # multipart boundaries and the form's other fields
+
+
+def body_limit(endpoint: str | None, config: Settings) -> int:
+    """The largest body a request to ``endpoint`` may send (the server refuses more up front)."""
+    if endpoint in ARCHIVE_ENDPOINTS:
+        return config.max_archive_upload_bytes
+    if endpoint in PHOTOS_ENDPOINTS:
+        return config.max_photos_upload_bytes
+    return config.max_upload_bytes + FORM_OVERHEAD_BYTES
 
 
 def apply_body_limit() -> None:
-    """Before each request: raise the body limit where larger bodies come (else Werkzeug's 413)."""
-    if request.endpoint in ARCHIVE_ENDPOINTS:
-        request.max_content_length = settings().max_archive_upload_bytes
-    elif request.endpoint in PHOTOS_ENDPOINTS:
-        request.max_content_length = settings().max_photos_upload_bytes
+    """Before each request: the body limit of its endpoint (Werkzeug answers 413)."""
+    request.max_content_length = body_limit(request.endpoint, settings())

@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 
-from flask import Flask, Response, g, jsonify, render_template, request, url_for
+from flask import Flask, Response, g, jsonify, make_response, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from mirada.db import db
 from mirada.inference import InferenceUnavailable
+from mirada.runtime import settings
 from mirada.services.errors import Busy, RetryLater, ServiceError
 from mirada.web import current_user as auth_state
 from mirada.web.redirects import back_path
@@ -109,6 +111,27 @@ def _inference_unavailable(error: InferenceUnavailable) -> tuple[Response | str,
     )
 
 
+DATABASE_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+
+
+def _database_unavailable(error: Exception) -> Response:
+    """The database is down, frozen, locked or out of connections: 503, try again shortly."""
+    log.error("Database unavailable: %s", error)
+    try:
+        db.session.rollback()
+    except sa_exc.SQLAlchemyError:  # the connection is gone; the pool replaces it
+        log.debug("rollback after a database fault failed", exc_info=True)
+    response = make_response(
+        render_error(
+            503,
+            str(_l("The database is not answering right now. Try again in a moment.")),
+            code="database_unavailable",
+        )
+    )
+    response.headers["Retry-After"] = str(settings().db_retry_after_s)
+    return response
+
+
 def _csrf_error(error: CSRFError) -> tuple[Response | str, int]:
     return render_error(
         400,
@@ -162,4 +185,6 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(InferenceUnavailable, _inference_unavailable)
+    for database_error in DATABASE_ERRORS:
+        app.register_error_handler(database_error, _database_unavailable)
     app.register_error_handler(Exception, _unexpected_error)

@@ -1,4 +1,4 @@
-"""The start page, the language switcher and a health check."""
+"""The start page, the language switcher, and the liveness and readiness checks."""
 
 from __future__ import annotations
 
@@ -55,5 +55,12 @@ def language() -> Response:
 
 @bp.get("/healthz")
 def healthz() -> tuple[dict[str, str], int]:
+    """Alive: the process answers (whatever the database does)."""
+    return {"status": "ok"}, 200
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[dict[str, str], int]:
+    """Ready: the database answers too (if not, the error handler answers 503, Retry-After)."""
     db.session.execute(text("SELECT 1"))
     return {"status": "ok"}, 200

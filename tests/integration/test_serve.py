@@ -1,0 +1,154 @@
+"""``mirada serve`` on real sockets: slow clients cost a socket, never a thread, and are
+dropped; workers are recycled; a stop lets requests in progress finish.
+
+The slow clients send bodies at a few bytes per second and dribble headers
+slowloris-style, while ``/healthz`` keeps answering.
+"""
+
+from __future__ import annotations
+
+import select
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.server import get, mirada_serve, run_mirada, server_env
+
+SLOW_BODIES = 30
+SLOW_HEADERS = 20
+GRACE_S = 3  # the server's read grace in these tests
+GIVE_UP_S = 60.0  # a dribbler still connected after this long was never dropped
+SLOW_BODY = (
+    b"POST /auth/login HTTP/1.1\r\nHost: mirada\r\n"
+    b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\n"
+)
+SLOW_HEADER = b"GET / HTTP/1.1\r\nHost: mirada\r\n"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """A server environment on a migrated SQLite database, with a short read grace."""
+    data_dir = tmp_path / "data"
+    env = server_env(
+        data_dir,
+        f"sqlite:///{data_dir / 'mirada.sqlite3'}",
+        MIRADA_REQUEST_READ_GRACE_S=str(GRACE_S),
+    )
+    run_mirada(env, "db", "upgrade")
+    return env
+
+
+@pytest.fixture
+def port(env: dict[str, str]) -> Iterator[int]:
+    with mirada_serve(env, "--workers", "2", "--threads", "2") as server:
+        yield server.port
+
+
+class Dribbler(threading.Thread):
+    """Sends ``opening``, then one byte every half second until the server hangs up."""
+
+    def __init__(self, port: int, opening: bytes, byte: bytes) -> None:
+        super().__init__(daemon=True)
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.opening, self.byte = opening, byte
+        self.dropped = threading.Event()
+        self.answer = b""
+
+    def run(self) -> None:
+        deadline = time.monotonic() + GIVE_UP_S
+        try:
+            self.sock.sendall(self.opening)
+            while time.monotonic() < deadline:
+                self.sock.sendall(self.byte)
+                readable, _, _ = select.select([self.sock], [], [], 0.5)
+                if readable:
+                    self.answer = self.sock.recv(4096)  # b"" (closed) or a 408
+                    self.dropped.set()
+                    return
+        except OSError:  # reset or broken pipe: dropped as well
+            self.dropped.set()
+        finally:
+            self.sock.close()
+
+
+def test_slow_bodies_and_dribbled_headers_do_not_stall_the_server(port: int) -> None:
+    dribblers = [Dribbler(port, SLOW_BODY, b"a") for _ in range(SLOW_BODIES)]
+    dribblers += [Dribbler(port, SLOW_HEADER, b"X") for _ in range(SLOW_HEADERS)]
+    for dribbler in dribblers:
+        dribbler.start()
+
+    # While every slow client is connected and sending, the server answers others at once
+    # (10 s is the ordinary HTTP timeout here; the old server timed out for 30 s).
+    for _ in range(2 * GRACE_S):
+        assert get(port, "/healthz", timeout=10).status == 200
+        assert get(port, "/", timeout=10).status == 200
+        time.sleep(0.5)
+
+    for dribbler in dribblers:
+        dribbler.join(GIVE_UP_S + 5)
+    assert all(d.dropped.is_set() for d in dribblers), "some slow clients were never dropped"
+    assert all(d.answer == b"" for d in dribblers)
+    assert get(port, "/healthz", timeout=10).status == 200
+
+
+def test_a_body_larger_than_its_route_accepts_is_refused_before_it_is_sent(port: int) -> None:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /classify HTTP/1.1\r\nHost: mirada\r\nContent-Type: multipart/form-data\r\n"
+            b"Content-Length: 50000000\r\n\r\n"  # and not one byte of the 50 MB
+        )
+        answer = sock.makefile("rb").read()
+    assert answer.startswith(b"HTTP/1.1 413 ")
+
+
+def test_a_zip_of_examples_may_be_larger_than_a_photo(port: int) -> None:
+    body = b"x" * 30_000_000  # above the photo limit, below the archive limit
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(
+            b"POST /projects/1/import HTTP/1.1\r\nHost: mirada\r\nConnection: close\r\n"
+            b"Content-Type: application/octet-stream\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        answer = sock.makefile("rb").read()
+    assert answer.startswith(b"HTTP/1.1 400 ")  # the app read it all: no CSRF token, not a 413
+
+
+def test_a_worker_is_replaced_after_its_max_requests(env: dict[str, str]) -> None:
+    with mirada_serve(env, "--workers", "2", "--threads", "2", "--max-requests", "5") as server:
+        # The other worker answers while one is replaced (a new one takes seconds to boot).
+        statuses = [get(server.port, "/healthz", timeout=30).status for _ in range(24)]
+        log = server.log.read_text()
+    assert statuses == [200] * 24
+    assert log.count("after 5 requests") >= 2
+
+
+def test_a_worker_grown_past_its_memory_ceiling_is_replaced(env: dict[str, str]) -> None:
+    env = {**env, "MIRADA_WORKER_MAX_RSS_MB": "1"}  # every worker is above it once booted
+    with mirada_serve(env, "--workers", "2", "--threads", "2") as server:
+        statuses = [get(server.port, "/healthz", timeout=30).status for _ in range(6)]
+        log = server.log.read_text()
+    assert statuses == [200] * 6
+    assert log.count("memory above 1048576 bytes") >= 2
+
+
+def test_a_request_arriving_when_the_server_stops_still_gets_its_answer(
+    env: dict[str, str],
+) -> None:
+    with mirada_serve(env, "--workers", "1", "--threads", "2") as server:
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: mirada\r\n")  # half a request
+        time.sleep(1)  # the worker has read it
+        server.process.send_signal(signal.SIGTERM)
+        time.sleep(1)  # the worker is stopping, its request still unfinished
+        sock.sendall(b"Connection: close\r\n\r\n")
+        answer = sock.makefile("rb").read()
+        sock.close()
+        assert server.process.wait(timeout=30) == 0
+    assert answer.startswith(b"HTTP/1.1 200 OK")
+    assert answer.endswith(b'{"status":"ok"}\n')
