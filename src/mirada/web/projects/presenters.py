@@ -52,7 +52,7 @@ def worse_text(comparison: SameExamples, *, switched: bool) -> str:
         return _(
             "Version %(newer)d does worse than version %(older)d on the same examples. It "
             "answers now, as the newest version; to keep version %(older)d answering instead, "
-            "choose it in the versions table.",
+            "pin it in the versions table.",
             newer=comparison.newer,
             older=comparison.older,
         )
