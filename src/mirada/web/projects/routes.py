@@ -139,6 +139,7 @@ def job_json(project: Project, job: Job) -> dict[str, Any]:
             {"code": job.error, "message": describe_job_error(job)} if job.state == FAILED else None
         ),
         "version": number,
+        "serving_version": result.get("serving_number") if job.state == SUCCEEDED else None,
         "version_url": (
             url_for(".version", project_id=project.id, number=number) if number else None
         ),
@@ -804,12 +805,12 @@ def compare(project_id: int) -> Page:
     left, right = _version(project, a), _version(project, b)
     older, newer = sorted((left, right), key=lambda version: version.number)
     names = list(dict.fromkeys([*left.class_names, *right.class_names]))
-    same = None
+    same, head_lost = None, False
     if older.id != newer.id:
         try:
             same = same_examples(older=older, newer=newer, blobs=blobs())
         except BlobNotFound:
-            same = None
+            head_lost = True
     return render_template(
         "projects/compare.html",
         project=project,
@@ -822,6 +823,7 @@ def compare(project_id: int) -> Page:
         right_method=method_text(right.metrics or {}),
         differ=evaluations_differ(left, right),
         same=same,
+        head_lost=head_lost,
         same_text=comparison_text(same) if same is not None else None,
     )
 
