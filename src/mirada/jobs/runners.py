@@ -51,11 +51,11 @@ def host_key() -> str:
 
 def start_token(pid: int) -> str | None:
     """The start time of process ``pid``; None when no live process has it, "" if unknown."""
-    if not (PROC / "self/stat").exists():
-        return "" if _pid_exists(pid) else None
-    stat = _read(PROC / str(pid) / "stat")
-    if not stat:
+    if pid <= 0:  # kill(0) or kill(-1) would signal groups, not one process
         return None
+    stat = _read(PROC / str(pid) / "stat")
+    if not stat:  # no /proc, no such process, or one hidden from this user (hidepid)
+        return "" if _pid_exists(pid) else None
     fields = stat.rsplit(")", 1)[-1].split()  # the name, in parentheses, may hold spaces
     if len(fields) < 20 or fields[0] in ("Z", "X"):  # a zombie has finished already
         return None
@@ -81,4 +81,6 @@ def current_runner() -> Runner:
 def process_gone(pid: int, token: str) -> bool:
     """Whether the process ``pid`` of this host that started at ``token`` has ended."""
     current = start_token(pid)
-    return current is None or (bool(token) and current != token)
+    if current is None:
+        return True
+    return bool(current) and bool(token) and current != token  # "": cannot tell, alive
