@@ -453,7 +453,15 @@ def _serving_lines(project: Project, version: ModelVersion) -> list[str]:
                 f"{same.older_accuracy:.3f}."
             )
         if same.newer_is_worse:
-            lines.append(f"Warning: version {same.newer} does worse than version {same.older}.")
+            keep = (
+                f" It answers anyway, as the newest; pin version {same.older} on the project's "
+                "page to keep it answering."
+                if serving.id == version.id
+                else ""
+            )
+            lines.append(
+                f"Warning: version {same.newer} does worse than version {same.older}.{keep}"
+            )
     return lines
 
 
