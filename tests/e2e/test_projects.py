@@ -157,7 +157,7 @@ def test_train_a_project_classify_with_it_correct_it_and_retrain(
     assert shown["progress"] == 1, shown
     assert re.fullmatch(r"Waiting to start…|Starting…|.+… \d+%", shown["status"]), shown
     expect(job.locator(".job-status")).to_have_text(
-        "Done: version 1 is ready.", timeout=TRAINING_TIMEOUT_MS
+        "Done: version 1 is ready and now answers new photos.", timeout=TRAINING_TIMEOUT_MS
     )
     expect(job).to_have_attribute("data-job-state", "succeeded")
     expect(job.locator("progress")).to_have_count(0)
@@ -165,7 +165,7 @@ def test_train_a_project_classify_with_it_correct_it_and_retrain(
     assert updates, "the status never changed while the page was open"
     assert updates[-1] == {
         "state": "succeeded",
-        "status": "Done: version 1 is ready.",
+        "status": "Done: version 1 is ready and now answers new photos.",
         "progress": None,
     }, updates
 
@@ -174,7 +174,7 @@ def test_train_a_project_classify_with_it_correct_it_and_retrain(
     rows = page.locator(".versions-table tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Version 1")
-    expect(rows.first.locator(".badge")).to_have_text("Serving")
+    expect(rows.first.locator(".badge")).to_have_text("Serving, newest")
     expect(rows.first).to_contain_text(str(2 * PER_CLASS))
 
     job.get_by_role("link", name="See version 1").click()
