@@ -268,4 +268,16 @@ def test_train_a_project_classify_with_it_correct_it_and_retrain(
     expect(evaluation.locator("td")).to_have_text([re.compile("cross-validation|Hold-out")] * 2)
     expect(page.locator("#same-examples")).to_contain_text(re.compile(r"version 1", re.I))
     shot("compare")
+
+    # 7. Pin version 1: it answers, and the page says why, until the newest is chosen again.
+    page.get_by_role("link", name="Back to the project").click()
+    rows.nth(1).get_by_role("button", name=re.compile(r"^Pin version 1")).click()
+    expect(flash(page)).to_contain_text("Version 1 now answers new photos")
+    expect(page.locator("#serving-reason")).to_contain_text(
+        "Version 1 answers new photos because you pinned it on"
+    )
+    expect(rows.nth(1).locator(".badge")).to_have_text("Serving, pinned")
+    shot("project-pinned")
+    page.get_by_role("button", name="Serve the newest version automatically").click()
+    expect(rows.nth(0).locator(".badge")).to_have_text("Serving, newest")
     assert not overflows, f"pages that scroll sideways (scrollWidth, width): {overflows}"
