@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from mirada.db import ModelVersion
 from mirada.services.comparisons import SameExamples
+from mirada.services.training import SERVING_COMPARISON
 
 
 def _percent(value: float | None) -> str:
@@ -61,6 +62,15 @@ def worse_text(comparison: SameExamples, *, switched: bool) -> str:
         newer=comparison.newer,
         older=comparison.older,
     )
+
+
+def serving_comparison(metrics: dict[str, Any]) -> dict[str, Any] | None:
+    """A version against the one answering when it was trained, for the version's page."""
+    raw = metrics.get(SERVING_COMPARISON)
+    if not isinstance(raw, dict):
+        return None
+    comparison = SameExamples.from_dict(raw)
+    return {"text": comparison_text(comparison), "worse": comparison.newer_is_worse}
 
 
 def training_done_text(result: dict[str, Any]) -> str:

@@ -27,12 +27,11 @@ from mirada.db.job import FAILED, QUEUED, RUNNING, SUCCEEDED
 from mirada.runtime import blobs, settings
 from mirada.services import jobs, projects, versions
 from mirada.services.archives import SkippedEntry, read_archive
-from mirada.services.comparisons import SameExamples, same_examples
+from mirada.services.comparisons import same_examples
 from mirada.services.errors import NotFound, ServiceError
 from mirada.services.feedback import least_confident
 from mirada.services.projects import ExampleOutcome, LabelledUpload
 from mirada.services.training import (
-    SERVING_COMPARISON,
     describe_issue,
     describe_job_error,
     pending_embeddings,
@@ -51,6 +50,7 @@ from mirada.web.projects.presenters import (
     comparison_text,
     evaluations_differ,
     method_text,
+    serving_comparison,
     training_done_text,
 )
 
@@ -686,7 +686,7 @@ def version(project_id: int, number: int) -> Page:
         version=found,
         metrics=metrics,
         method_text=method_text(metrics),
-        comparison=_serving_comparison(metrics),
+        comparison=serving_comparison(metrics),
         class_metrics=_class_metrics(found),
         warnings=[describe_issue(w.get("code", ""), w.get("params", {})) for w in found.warnings],
         mistakes=shown,
@@ -826,12 +826,3 @@ def compare(project_id: int) -> Page:
         head_lost=head_lost,
         same_text=comparison_text(same) if same is not None else None,
     )
-
-
-def _serving_comparison(metrics: dict[str, Any]) -> dict[str, Any] | None:
-    """How the version did against the one answering when it was trained, for its page."""
-    raw = metrics.get(SERVING_COMPARISON)
-    if not isinstance(raw, dict):
-        return None
-    comparison = SameExamples.from_dict(raw)
-    return {"text": comparison_text(comparison), "worse": comparison.newer_is_worse}
