@@ -84,6 +84,9 @@ def test_the_newest_version_answers_unless_one_is_pinned(app: Flask, browser: Br
     reason = serving_reason(browser, project_id)
     assert reason.startswith("Version 1 answers new photos because you pinned it on ")
     assert "Serving, pinned" in text(page)
+    # The last training's message no longer claims that version 2 answers.
+    statuses = re.findall(r'class="job-status"[^>]*>(.*?)</p>', text(page), re.S)
+    assert statuses == ["Done: version 2 is ready."]
 
     upload(browser, project_id, sevens, 7, 2, 6)
     third = browser.train(project_id)

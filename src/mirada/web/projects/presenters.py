@@ -73,11 +73,15 @@ def serving_comparison(metrics: dict[str, Any]) -> dict[str, Any] | None:
     return {"text": comparison_text(comparison), "worse": comparison.newer_is_worse}
 
 
-def training_done_text(result: dict[str, Any]) -> str:
-    """How a training ended: the new version, the one that answers now and why."""
+def training_done_text(result: dict[str, Any], *, serving_now: int | None) -> str:
+    """How a training ended: the new version, the one that answers and why.
+
+    ``serving_now``: the version answering today; once the user chose another one since,
+    the versions table says which answers, not this old message.
+    """
     number = result["number"]
     serving = result.get("serving_number")
-    if serving is None:  # a job from before versions switched by themselves
+    if serving is None or serving != serving_now:  # older jobs, or a choice made since
         return _("Done: version %(number)d is ready.", number=number)
     if serving == number:
         text = _("Done: version %(number)d is ready and now answers new photos.", number=number)

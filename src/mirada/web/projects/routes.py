@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 
-from mirada.db import Job, ModelVersion, Project, ProjectClass, User
+from mirada.db import Job, ModelVersion, Project, ProjectClass, User, db
 from mirada.db.job import FAILED, QUEUED, RUNNING, SUCCEEDED
 from mirada.runtime import blobs, settings
 from mirada.services import jobs, projects, versions
@@ -120,7 +120,11 @@ def job_status(job: Job) -> str:
     if job.state == FAILED:
         return describe_job_error(job)
     if job.kind == "train" and "number" in (job.result or {}):
-        return training_done_text(job.result)
+        project = db.session.get(Project, job.project_id)
+        serving = project.serving_version if project is not None else None
+        return training_done_text(
+            job.result, serving_now=serving.number if serving is not None else None
+        )
     return _("Done.")
 
 
