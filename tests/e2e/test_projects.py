@@ -164,7 +164,7 @@ def test_train_a_project_classify_with_it_correct_it_and_retrain(
     assert shown["progress"] == 1, shown
     assert re.fullmatch(r"Waiting to start…|Starting…|.+… \d+%", shown["status"]), shown
     expect(job.locator(".job-status")).to_have_text(
-        "Done: version 1 is ready.", timeout=TRAINING_TIMEOUT_MS
+        "Done: version 1 is ready and now answers new photos.", timeout=TRAINING_TIMEOUT_MS
     )
     expect(job).to_have_attribute("data-job-state", "succeeded")
     expect(job.locator("progress")).to_have_count(0)
@@ -172,7 +172,7 @@ def test_train_a_project_classify_with_it_correct_it_and_retrain(
     assert updates, "the status never changed while the page was open"
     assert updates[-1] == {
         "state": "succeeded",
-        "status": "Done: version 1 is ready.",
+        "status": "Done: version 1 is ready and now answers new photos.",
         "progress": None,
     }, updates
 
@@ -181,7 +181,7 @@ def test_train_a_project_classify_with_it_correct_it_and_retrain(
     rows = page.locator(".versions-table tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Version 1")
-    expect(rows.first.locator(".badge")).to_have_text("Serving")
+    expect(rows.first.locator(".badge")).to_have_text("Serving, newest")
     expect(rows.first).to_contain_text(str(2 * PER_CLASS))
 
     job.get_by_role("link", name="See version 1").click()
@@ -266,16 +266,20 @@ def test_train_a_project_classify_with_it_correct_it_and_retrain(
     # 6. Train again, then compare the two versions.
     press_train(page)
     expect(train_job(page).locator(".job-status")).to_have_text(
-        "Done: version 2 is ready.", timeout=TRAINING_TIMEOUT_MS
+        re.compile(r"^Done: version 2 is ready and now answers new photos\."),
+        timeout=TRAINING_TIMEOUT_MS,
     )
     rows = page.locator(".versions-table tbody tr")
     expect(rows).to_have_count(2)
-    # The newest first; only the first version serves by itself, a later one on request.
+    # The newest first: it answers as soon as it is trained; an older one on request (pinned).
+    expect(page.locator("#serving-reason")).to_contain_text(
+        "Version 2 answers new photos because it is the newest"
+    )
     expect(rows.nth(0)).to_contain_text("Version 2")
-    expect(rows.nth(0).locator(".badge")).to_have_count(0)
-    expect(rows.nth(0).get_by_role("button", name="Serve version 2")).to_be_visible()
+    expect(rows.nth(0).locator(".badge")).to_have_text("Serving, newest")
     expect(rows.nth(1)).to_contain_text("Version 1")
-    expect(rows.nth(1).locator(".badge")).to_have_text("Serving")
+    expect(rows.nth(1).locator(".badge")).to_have_count(0)
+    expect(rows.nth(1).get_by_role("button", name=re.compile(r"^Pin version 1"))).to_be_visible()
     shot("project-versions")
 
     compare = page.locator("form.compare-form")
@@ -284,7 +288,7 @@ def test_train_a_project_classify_with_it_correct_it_and_retrain(
     compare.get_by_role("button", name="Compare").click()
     expect(page).to_have_url(re.compile(r"/compare\?a=1&b=2$"))
     expect(heading(page)).to_have_text("Version 1 and version 2")
-    table = page.locator(".compare-table")
+    table = page.locator(".compare-table").first
     examples = table.locator("tr").filter(has=page.get_by_role("rowheader", name="Examples"))
     expect(examples.locator("td")).to_have_text([str(2 * PER_CLASS), str(2 * PER_CLASS + 2)])
     accuracy = table.locator("tr").filter(has=page.get_by_role("rowheader", name="Accuracy"))
@@ -292,7 +296,22 @@ def test_train_a_project_classify_with_it_correct_it_and_retrain(
     for cls in CLASSES:
         row = table.locator("tr").filter(has=page.get_by_role("rowheader", name=cls, exact=True))
         expect(row.locator("td")).to_have_text([re.compile(r"^\d\.\d\d$")] * 2)
+    evaluation = table.locator("tr").filter(has=page.get_by_role("rowheader", name="Evaluation"))
+    expect(evaluation.locator("td")).to_have_text([re.compile("cross-validation|Hold-out")] * 2)
+    expect(page.locator("#same-examples")).to_contain_text(re.compile(r"version 1", re.I))
     shot("compare")
+
+    # 7. Pin version 1: it answers, and the page says why, until the newest is chosen again.
+    page.get_by_role("link", name="Back to the project").click()
+    rows.nth(1).get_by_role("button", name=re.compile(r"^Pin version 1")).click()
+    expect(flash(page)).to_contain_text("Version 1 now answers new photos")
+    expect(page.locator("#serving-reason")).to_contain_text(
+        "Version 1 answers new photos because you pinned it on"
+    )
+    expect(rows.nth(1).locator(".badge")).to_have_text("Serving, pinned")
+    shot("project-pinned")
+    page.get_by_role("button", name="Serve the newest version automatically").click()
+    expect(rows.nth(0).locator(".badge")).to_have_text("Serving, newest")
     assert not overflows, f"pages that scroll sideways (scrollWidth, width): {overflows}"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -26,10 +27,8 @@ from sqlalchemy import func, select
 
 from mirada.cli import main
 from mirada.db import Example, Job, Project, db
-from mirada.services import jobs, projects
+from mirada.services import jobs, projects, versions
 from mirada.services.training import describe_job_error
-from mirada.web import create_app
-from tests.conftest import make_settings
 from tests.integration.helpers import add_user, count
 from tests.support.digits import Digits, digit_png, write_digits
 
@@ -110,7 +109,7 @@ def test_digits_taught_from_the_shell_score_what_they_report(app: Flask, digits:
     assert (as_json["name"], as_json["classes"], as_json["examples"]) == ("Digits", 10, total)
     assert (as_json["serving_version"], as_json["accuracy"]) == (1, reported)
 
-    # A retrain reuses the stored embeddings; version 1 keeps serving.
+    # A retrain reuses the stored embeddings; the newest version answers at once.
     again = mirada(app, "projects", "train", "digits", "--wait")
     assert again.exit_code == 0, again.output
     text = again.stdout.splitlines()
@@ -118,12 +117,21 @@ def test_digits_taught_from_the_shell_score_what_they_report(app: Flask, digits:
     assert text[1].startswith(f"Hold-out evaluation on {total // 5} examples: accuracy ")
     assert text[2].split() == ["class", "precision", "recall", "f1", "support"]
     assert [row.split()[0] for row in text[3:13]] == [str(d) for d in range(10)]
-    assert "Version 1 still serves the project" in again.stdout
+    assert "Version 2 now answers: it is the newest." in again.stdout
+    with app.app_context():
+        project = db.session.scalar(select(Project))
+        assert project is not None
+        versions.pin_version(project=project, version=project.serving_version)
     quiet = mirada(app, "projects", "train", "digits")
     assert quiet.exit_code == 0, quiet.output
-    assert quiet.stdout.startswith("Trained version 3 of Digits (job ")
-    assert "accuracy" in quiet.stdout
+    lines = quiet.stdout.splitlines()
+    assert lines[0].startswith("Trained version 3 of Digits (job ")
+    assert "accuracy" in lines[0]
+    assert re.fullmatch(r"Version 2 still answers: it was pinned on [\d-]+ [\d:]+ UTC\.", lines[1])
     assert quiet.stderr == ""
+    as_json = json.loads(mirada(app, "projects", "train", "digits", "--json").stdout)
+    assert (as_json["version"], as_json["serving"]) == (4, False)
+    assert (as_json["serving_version"], as_json["pinned"]) == (2, True)
 
 
 def test_user_must_be_named_when_there_are_several(app: Flask) -> None:
@@ -243,23 +251,19 @@ def test_training_blocked_by_the_rules_says_why(app: Flask, tmp_path: Path) -> N
     assert "The project Digits has no trained version yet." in untrained.stderr
 
 
-def test_a_job_whose_process_dies_is_marked_failed(
-    tmp_path: Path, model_path: Path, digits: Digits
+def test_a_job_whose_process_dies_is_lost_at_once(
+    app: Flask, database_url: str, tmp_path: Path, model_path: Path, digits: Digits
 ) -> None:
-    database_url = f"sqlite:///{tmp_path / 'mirada.sqlite3'}"
-    app = create_app(make_settings(tmp_path, database_url, model_path=model_path))
-    with app.app_context():
-        db.create_all()
     add_user(app, "ann@example.org")
     assert mirada(app, "projects", "create", "Digits").exit_code == 0
     assert mirada(app, "projects", "import", "Digits", str(digits.train)).exit_code == 0
     env = {
         **os.environ,
         "MIRADA_ENV": "testing",
-        "MIRADA_DATA_DIR": str(tmp_path / "data"),
+        "MIRADA_DATA_DIR": str(app.extensions["mirada.settings"].resolved_data_dir),
         "MIRADA_DATABASE_URL": database_url,
         "MIRADA_MODEL_PATH": str(model_path),
-        "MIRADA_JOB_HEARTBEAT_TIMEOUT_S": "2",
+        "MIRADA_JOB_HEARTBEAT_TIMEOUT_S": "3600",  # found by its process, not by its silence
     }
     command = [str(Path(sys.executable).parent / "mirada"), "projects", "train", "Digits", "--wait"]
     log = (tmp_path / "train.log").open("wb")
@@ -283,9 +287,13 @@ def test_a_job_whose_process_dies_is_marked_failed(
         log.close()
     assert worker.returncode == -signal.SIGKILL
 
-    time.sleep(2.5)  # longer than the heartbeat timeout
     with app.app_context():
-        assert jobs.reap_stalled_jobs(heartbeat_timeout=timedelta(seconds=2)) == 1
+        job = db.session.scalar(select(Job))
+        assert job is not None
+        assert job.state == "running"  # until someone looks
+        assert job.runner_pid == worker.pid
+        db.session.rollback()
+        assert jobs.reap_stalled_jobs(heartbeat_timeout=timedelta(hours=1)) == 1
         job = db.session.scalar(select(Job))
         assert job is not None
         assert (job.state, job.error) == ("failed", "worker_lost")
@@ -303,4 +311,3 @@ def test_a_job_whose_process_dies_is_marked_failed(
             "failed",
             "succeeded",
         ]
-        db.engine.dispose()

@@ -272,7 +272,7 @@ def test_train_serve_compare_delete_and_export(app, browser) -> None:
     shown = text(browser.get(pressed.headers["Location"]))
     job_url = f"/projects/{project_id}/jobs/{location.group(1)}"
     assert f'data-job-url="{job_url}"' in shown
-    assert re.search(r"<progress class=\"job-progress\"|Done: version 1 is ready.", shown)
+    assert re.search(r"<progress class=\"job-progress\"|Done: version 1 is ready and now", shown)
 
     job = browser.follow({"state": "queued", "url": job_url})
     assert job["state"] == "succeeded", job

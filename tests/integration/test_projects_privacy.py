@@ -19,7 +19,15 @@ def snapshot(app: Flask) -> dict[str, Any]:
     with app.app_context():
         rows = {
             "projects": [
-                (p.id, p.user_id, p.name, p.description, p.threshold, p.serving_version_id)
+                (
+                    p.id,
+                    p.user_id,
+                    p.name,
+                    p.description,
+                    p.threshold,
+                    p.serving_version_id,
+                    p.serving_pinned_at,
+                )
                 for p in db.session.scalars(select(Project).order_by(Project.id))
             ],
             "classes": [
@@ -115,6 +123,7 @@ def attempts(a: dict[str, int], own: dict[str, int]) -> list[tuple[str, str, dic
         ("GET", f"/projects/{p}/versions/{v}/confusion.png", {}),
         ("GET", f"/projects/{p}/versions/{v}/export", {}),
         ("POST", f"/projects/{p}/versions/{v}/serve", {}),
+        ("POST", f"/projects/{p}/serving/newest", {}),
         ("POST", f"/projects/{p}/versions/{v}/delete", {}),
         ("GET", f"/projects/{p}/compare?a={v}&b={v}", {}),
     ]

@@ -327,6 +327,8 @@ def import_examples(name: str, source: Path, email: str | None) -> None:
 class _HeldJobs:
     """A job queue that only notes the job ids it is given: this process runs them itself."""
 
+    in_process = True
+
     def __init__(self) -> None:
         self.job_ids: list[int] = []
 
@@ -406,6 +408,10 @@ def _version_json(project: Project, job: Job, version: ModelVersion) -> dict[str
         "job": job.id,
         "version": version.number,
         "serving": project.serving_version_id == version.id,
+        "serving_version": (
+            project.serving_version.number if project.serving_version is not None else None
+        ),
+        "pinned": project.serving_pinned_at is not None,
         "examples": version.example_count,
         "class_names": version.class_names,
         "class_counts": version.class_counts,
@@ -428,6 +434,43 @@ def _scores(metrics: dict[str, Any]) -> str:
     return f"accuracy {metrics['accuracy']:.3f}, macro F1 {metrics['macro_f1']:.3f}"
 
 
+def _serving_lines(project: Project, version: ModelVersion) -> list[str]:
+    """Which version answers now and why, and how the new one did against the old one."""
+    from mirada.services.comparisons import SameExamples
+    from mirada.services.training import SERVING_COMPARISON
+
+    serving = project.serving_version
+    lines: list[str] = []
+    if serving is None:
+        return lines
+    if serving.id == version.id:
+        lines.append(f"Version {version.number} now answers: it is the newest.")
+    else:
+        pinned = project.serving_pinned_at
+        when = f" on {pinned:%Y-%m-%d %H:%M} UTC" if pinned is not None else ""
+        lines.append(f"Version {serving.number} still answers: it was pinned{when}.")
+    raw = (version.metrics or {}).get(SERVING_COMPARISON)
+    if isinstance(raw, dict):
+        same = SameExamples.from_dict(raw)
+        if same.count:
+            lines.append(
+                f"On the same {same.count} examples, which neither trained on: version "
+                f"{same.newer} {same.newer_accuracy:.3f}, version {same.older} "
+                f"{same.older_accuracy:.3f}."
+            )
+        if same.newer_is_worse:
+            keep = (
+                f" It answers anyway, as the newest; pin version {same.older} on the project's "
+                "page to keep it answering."
+                if serving.id == version.id
+                else ""
+            )
+            lines.append(
+                f"Warning: version {same.newer} does worse than version {same.older}.{keep}"
+            )
+    return lines
+
+
 def _report(project: Project, job: Job, version: ModelVersion) -> list[str]:
     from mirada.services import training
 
@@ -444,13 +487,7 @@ def _report(project: Project, job: Job, version: ModelVersion) -> list[str]:
             f"{row['name']:<{width}}  {row['precision']:<9.3f}  {row['recall']:<6.3f}  "
             f"{row['f1']:<5.3f}  {row['support']}"
         )
-    if project.serving_version_id == version.id:
-        lines.append(f"Version {version.number} serves the project.")
-    elif project.serving_version is not None:
-        lines.append(
-            f"Version {project.serving_version.number} still serves the project; "
-            f"choose version {version.number} on the project's page to serve it."
-        )
+    lines += _serving_lines(project, version)
     if version.warnings:
         lines.append("Warnings:")
         lines += ["  " + training.describe_issue(w["code"], w["params"]) for w in version.warnings]
@@ -506,3 +543,5 @@ def train(name: str, wait: bool, as_json: bool, email: str | None) -> None:
             f"Trained version {version.number} of {project.name} (job {job.id}): "
             f"{_scores(version.metrics)} ({_method(version.metrics)})."
         )
+        for line in _serving_lines(project, version):
+            click.echo(line)

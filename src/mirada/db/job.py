@@ -45,3 +45,7 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The process holding the job (an in-process queue) or running it: see mirada.jobs.runners.
+    runner_host: Mapped[str | None] = mapped_column(String(255), default=None)
+    runner_pid: Mapped[int | None] = mapped_column(Integer, default=None)
+    runner_token: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -37,6 +37,8 @@ class Project(KeyedName, Base):
     serving_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("model_versions.id", ondelete="SET NULL", use_alter=True), default=None
     )
+    # None: the newest version serves as soon as it is trained; else when the user pinned one.
+    serving_pinned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     classes: Mapped[list[ProjectClass]] = relationship(

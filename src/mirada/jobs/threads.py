@@ -13,6 +13,8 @@ log = logging.getLogger(__name__)
 class ThreadJobQueue:
     """A small pool of threads; each job runs in its own app context."""
 
+    in_process = True
+
     def __init__(self, *, workers: int = 1) -> None:
         self.workers = workers
         self._app: Flask | None = None

@@ -9,13 +9,15 @@ from datetime import timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from mirada import runtime
 from mirada.db import Job, Project, User, db
 from mirada.db.base import utcnow
 from mirada.db.job import FAILED, FINISHED, QUEUED, RUNNING, SUCCEEDED
+from mirada.inference import InferenceUnavailable
+from mirada.jobs.runners import Runner, current_runner, host_key, process_gone
 from mirada.services.errors import NotFound
 
 log = logging.getLogger(__name__)
@@ -33,9 +35,11 @@ class JobFailed(Exception):
         self.params = params
 
 
-def create_job(*, project: Project, kind: str) -> Job:
-    """A queued job of ``kind`` on ``project``."""
+def create_job(*, project: Project, kind: str, holder: Runner | None = None) -> Job:
+    """A queued job of ``kind`` on ``project``; ``holder``: the process it waits in, if any."""
     job = Job(user_id=project.user_id, project_id=project.id, kind=kind, state=QUEUED)
+    if holder is not None:
+        job.runner_host, job.runner_pid, job.runner_token = holder.host, holder.pid, holder.token
     db.session.add(job)
     db.session.commit()
     return job
@@ -59,14 +63,16 @@ def submit_job(*, project: Project, kind: str) -> Job:
     existing = active_job(project=project, kind=kind)
     if existing is not None:
         return existing
+    queue = runtime.job_queue()
+    holder = current_runner() if queue.in_process else None
     try:
-        job = create_job(project=project, kind=kind)
+        job = create_job(project=project, kind=kind, holder=holder)
     except IntegrityError:  # a double submit created it a moment ago
         db.session.rollback()
         running = active_job(project=project, kind=kind)
         assert running is not None
         return running
-    runtime.job_queue().enqueue(job.id)
+    queue.enqueue(job.id)
     return job
 
 
@@ -89,25 +95,39 @@ def get_job(*, user: User, job_id: int) -> Job:
 
 
 def reap_stalled_jobs(*, heartbeat_timeout: timedelta) -> int:
-    """Mark failed the jobs no worker is running any more; returns how many.
+    """Mark failed the jobs no process is running or holding any more; returns how many.
 
-    A running job is dead when its heartbeat is older than ``heartbeat_timeout``; a
-    queued one when no worker took it within that time (its process stopped first).
+    A queued or running job whose process (on this host) has ended is lost at once. A
+    running job is also lost when its heartbeat is older than ``heartbeat_timeout`` (a
+    process on another host, or one that hangs). A queued job never times out: it waits
+    for a worker, however busy the workers are.
     """
     now = utcnow()
-    stale = now - heartbeat_timeout
-    result = db.session.execute(
+    stalled = db.session.execute(
         update(Job)
-        .where(
-            or_(
-                and_(Job.state == RUNNING, Job.heartbeat_at < stale),
-                and_(Job.state == QUEUED, Job.created_at < stale),
-            )
-        )
+        .where(Job.state == RUNNING, Job.heartbeat_at < now - heartbeat_timeout)
         .values(state=FAILED, error="worker_lost", finished_at=now)
     )
+    lost = stalled.rowcount or 0
+    held_here = db.session.execute(
+        select(Job.id, Job.runner_pid, Job.runner_token).where(
+            Job.state.in_((QUEUED, RUNNING)), Job.runner_host == host_key()
+        )
+    ).all()
+    gone = [
+        row.id
+        for row in held_here
+        if row.runner_pid is not None and process_gone(row.runner_pid, row.runner_token or "")
+    ]
+    if gone:
+        ended = db.session.execute(
+            update(Job)
+            .where(Job.id.in_(gone), Job.state.in_((QUEUED, RUNNING)))
+            .values(state=FAILED, error="worker_lost", finished_at=now)
+        )
+        lost += ended.rowcount or 0
     db.session.commit()
-    return result.rowcount or 0
+    return lost
 
 
 def _runner(kind: str) -> Callable[[Job, Progress], dict[str, Any]]:
@@ -122,10 +142,18 @@ def _runner(kind: str) -> Callable[[Job, Progress], dict[str, Any]]:
 
 def run_job(job_id: int) -> None:
     """Run a queued job to the end, recording progress, success or the reason it failed."""
+    runner = current_runner()
     claimed = db.session.execute(
         update(Job)
         .where(Job.id == job_id, Job.state == QUEUED)
-        .values(state=RUNNING, started_at=utcnow(), heartbeat_at=utcnow())
+        .values(
+            state=RUNNING,
+            started_at=utcnow(),
+            heartbeat_at=utcnow(),
+            runner_host=runner.host,
+            runner_pid=runner.pid,
+            runner_token=runner.token,
+        )
     )
     db.session.commit()
     if not claimed.rowcount:
@@ -151,6 +179,12 @@ def run_job(job_id: int) -> None:
     except JobFailed as failure:
         db.session.rollback()
         _finish(job_id, FAILED, error=failure.code, result={"params": failure.params})
+    except InferenceUnavailable as exc:
+        db.session.rollback()
+        log.error("Job %s (%s) needs the image model: %s", job_id, job.kind, exc)
+        missing = isinstance(exc.__cause__, FileNotFoundError)
+        code = "model_missing" if missing else "model_unavailable"
+        _finish(job_id, FAILED, error=code, result={})
     except Exception:
         db.session.rollback()
         log.exception("Job %s (%s) failed", job_id, job.kind)

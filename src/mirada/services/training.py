@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
@@ -14,16 +15,20 @@ from sqlalchemy import func, select
 from mirada import runtime
 from mirada.db import Example, Job, ModelVersion, Project, db
 from mirada.services import jobs
+from mirada.services.comparisons import SameExamples, evaluation_record, same_examples
 from mirada.services.errors import ServiceError
 from mirada.services.images import decode_upload, decoded_batches, read_upload
 from mirada.services.projects import class_counts, project_prefix
-from mirada.storage import BlobNotFound
+from mirada.services.versions import adopt_trained_version
+from mirada.storage import BlobNotFound, BlobStore
 from mirada.vision.evaluation import Issue, check_trainable, evaluate
-from mirada.vision.heads import train_head
+from mirada.vision.heads import EMBEDDING_DTYPE, train_head
 from mirada.vision.intake import Header
 
+log = logging.getLogger(__name__)
+
 EMBED_BATCH = 32
-EMBEDDING_DTYPE = np.float32
+SERVING_COMPARISON = "serving_comparison"  # in a version's metrics: against the serving one
 
 
 # What people read about the rules and failures
@@ -65,6 +70,13 @@ def describe_job_error(job: Job) -> str:
         return " ".join(describe_issue(i["code"], i["params"]) for i in params.get("issues", []))
     if job.error == "worker_lost":
         return _("The worker running this job stopped before it finished. Start it again.")
+    if job.error == "model_missing":
+        return _(
+            "The image model file is missing, so the photos cannot be read. Create it on the "
+            "server with `mirada model export`, then try again."
+        )
+    if job.error == "model_unavailable":
+        return _("The image model is not available right now. Try again later.")
     if job.error == "example_unreadable":
         return _(
             "The example %(name)s could not be read. Delete it and try again.",
@@ -201,17 +213,19 @@ def run_train_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     version = _save_version(
         project=project,
         head_bytes=head.to_bytes(),
-        metrics=_metrics(evaluation.to_dict(), example_ids),
+        metrics=_metrics(evaluation.to_dict(), example_ids, labels),
         classes=classes,
         labels=labels,
         warnings=_issues_json(warnings),
     )
-    return {"version_id": version.id, "number": version.number}
+    return training_result(project=project, version=version)
 
 
-def _metrics(metrics: dict[str, Any], example_ids: list[int]) -> dict[str, Any]:
-    """The evaluation, and the example id of each mistake (parallel to ``mistakes``)."""
+def _metrics(metrics: dict[str, Any], example_ids: list[int], labels: np.ndarray) -> dict[str, Any]:
+    """The evaluation, the example id of each mistake (parallel to ``mistakes``), and the
+    examples trained on and evaluated (see ``comparisons.evaluation_record``)."""
     metrics["mistake_example_ids"] = [example_ids[m["index"]] for m in metrics["mistakes"]]
+    metrics.update(evaluation_record(example_ids, labels, metrics.pop("evaluated")))
     return metrics
 
 
@@ -246,14 +260,41 @@ def _save_version(
         warnings=warnings,
         backbone_version=runtime.inference().model.version,
     )
+    previous = project.serving_version
     try:
         db.session.add(version)
         db.session.flush()
-        if project.serving_version_id is None:
-            project.serving_version_id = version.id
+        comparison = _compare(previous, version, blobs) if previous is not None else None
+        if comparison is not None:
+            version.metrics = {**metrics, SERVING_COMPARISON: comparison.to_dict()}
+        adopt_trained_version(project=project, version=version)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         blobs.delete(head_key)
         raise
     return version
+
+
+def _compare(
+    previous: ModelVersion, version: ModelVersion, blobs: BlobStore
+) -> SameExamples | None:
+    """The new version against the serving one on the same examples (None: not possible)."""
+    try:
+        return same_examples(older=previous, newer=version, blobs=blobs)
+    except BlobNotFound:
+        log.warning("Version %s has lost its head file: not compared", previous.id)
+        return None
+
+
+def training_result(*, project: Project, version: ModelVersion) -> dict[str, Any]:
+    """What a train job reports: the new version, the one that serves now and why, and how
+    the new version did against the previously serving one."""
+    serving = project.serving_version
+    return {
+        "version_id": version.id,
+        "number": version.number,
+        "serving_number": serving.number if serving is not None else None,
+        "pinned": project.serving_pinned_at is not None,
+        "comparison": (version.metrics or {}).get(SERVING_COMPARISON),
+    }

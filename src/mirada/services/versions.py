@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from mirada.db import ModelVersion, Project, db
+from mirada.db.base import utcnow
 from mirada.services.errors import NotFound, ServiceError
 from mirada.services.heads import load_head
 from mirada.storage import BlobStore
@@ -37,10 +38,36 @@ def get_version(*, project: Project, number: int) -> ModelVersion:
     return version
 
 
-def serve_version(*, project: Project, version: ModelVersion) -> None:
-    """Make ``version`` the one that classifies new photos."""
+def adopt_trained_version(*, project: Project, version: ModelVersion) -> bool:
+    """A version just trained serves unless the user pinned another; whether it serves.
+
+    Left to the caller to commit, with the version.
+    """
+    if project.serving_pinned_at is None or project.serving_version_id is None:
+        project.serving_version_id = version.id
+        return True
+    return False
+
+
+def pin_version(*, project: Project, version: ModelVersion) -> None:
+    """Make ``version`` the one that classifies new photos, until the user says otherwise."""
     project.serving_version_id = version.id
+    project.serving_pinned_at = utcnow()
     db.session.commit()
+
+
+def serve_newest(*, project: Project) -> ModelVersion | None:
+    """Unpin: the newest version serves now, and each new one as soon as it is trained."""
+    newest = db.session.scalar(
+        select(ModelVersion)
+        .where(ModelVersion.project_id == project.id)
+        .order_by(ModelVersion.number.desc())
+        .limit(1)
+    )
+    project.serving_pinned_at = None
+    project.serving_version_id = newest.id if newest is not None else None
+    db.session.commit()
+    return newest
 
 
 def delete_version(*, project: Project, version: ModelVersion, blobs: BlobStore) -> None:

@@ -100,7 +100,8 @@ class Evaluation:
     """Scores on examples the scored head did not train on.
 
     ``method`` is ``"holdout"`` (``folds`` is 1) or ``"kfold"``; ``confusion[t][p]`` counts
-    examples of class ``t`` predicted as ``p``; ``mistakes`` go from most to least confident.
+    examples of class ``t`` predicted as ``p``; ``mistakes`` go from most to least confident;
+    ``evaluated`` holds the input positions of the scored examples, in order.
     """
 
     method: str
@@ -111,6 +112,7 @@ class Evaluation:
     classes: list[ClassMetrics]
     confusion: list[list[int]]
     mistakes: list[Mistake]
+    evaluated: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable form."""
@@ -123,6 +125,7 @@ class Evaluation:
             "classes": [asdict(metrics) for metrics in self.classes],
             "confusion": self.confusion,
             "mistakes": [mistake._asdict() for mistake in self.mistakes],
+            "evaluated": list(self.evaluated),
         }
 
     @classmethod
@@ -137,6 +140,7 @@ class Evaluation:
             classes=[ClassMetrics(**metrics) for metrics in data["classes"]],
             confusion=[list(row) for row in data["confusion"]],
             mistakes=[Mistake(**mistake) for mistake in data["mistakes"]],
+            evaluated=[int(i) for i in data.get("evaluated", [])],
         )
 
 
@@ -213,4 +217,5 @@ def _score(
             Mistake(int(evaluated[i]), int(truth[i]), int(predicted[i]), float(confidence[i]))
             for i in wrong
         ],
+        evaluated=[int(i) for i in evaluated],
     )

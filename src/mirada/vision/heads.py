@@ -15,6 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 EMBEDDING_SIZE = 1280
+EMBEDDING_DTYPE = np.float32  # how embeddings are computed and stored
 FORMAT_VERSION = 1
 REGULARISATION_C = 1.0
 MAX_ITER = 1000

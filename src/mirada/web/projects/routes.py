@@ -21,11 +21,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 
-from mirada.db import Example, Job, ModelVersion, Project, ProjectClass, User
+from mirada.db import Example, Job, ModelVersion, Project, ProjectClass, User, db
 from mirada.db.job import FAILED, QUEUED, RUNNING, SUCCEEDED
 from mirada.runtime import blobs, decode_budget, settings
 from mirada.services import jobs, projects, versions
 from mirada.services.archives import SkippedEntry, unpacked_archive
+from mirada.services.comparisons import same_examples
 from mirada.services.errors import NotFound, ServiceError
 from mirada.services.feedback import least_confident
 from mirada.services.projects import ExampleOutcome, LabelledUpload
@@ -47,6 +48,13 @@ from mirada.web.errors import refusal_status, render_error, retry_headers, wants
 from mirada.web.media import MEDIA_KINDS, attachment_header, photo_response
 from mirada.web.projects.export import download_names, readme_intro
 from mirada.web.projects.forms import ClassForm, ProjectForm, SettingsForm, parse_threshold
+from mirada.web.projects.presenters import (
+    comparison_text,
+    evaluations_differ,
+    method_text,
+    serving_comparison,
+    training_done_text,
+)
 
 bp = Blueprint("projects", __name__)
 
@@ -120,7 +128,11 @@ def job_status(job: Job) -> str:
     if job.state == FAILED:
         return describe_job_error(job)
     if job.kind == "train" and "number" in (job.result or {}):
-        return _("Done: version %(number)d is ready.", number=job.result["number"])
+        project = db.session.get(Project, job.project_id)
+        serving = project.serving_version if project is not None else None
+        return training_done_text(
+            job.result, serving_now=serving.number if serving is not None else None
+        )
     return _("Done.")
 
 
@@ -139,6 +151,7 @@ def job_json(project: Project, job: Job) -> dict[str, Any]:
             {"code": job.error, "message": describe_job_error(job)} if job.state == FAILED else None
         ),
         "version": number,
+        "serving_version": result.get("serving_number") if job.state == SUCCEEDED else None,
         "version_url": (
             url_for(".version", project_id=project.id, number=number) if number else None
         ),
@@ -695,24 +708,6 @@ def _mistakes(metrics: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
     return [(int(m.get("example_id", 0)), m) for m in mistakes]
 
 
-def _method_text(metrics: dict[str, Any]) -> str:
-    evaluated = metrics.get("evaluated_count", 0)
-    if metrics.get("method") == "holdout":
-        return ngettext(
-            "Hold-out: %(num)d example was set aside and never trained on, then scored.",
-            "Hold-out: %(num)d examples were set aside and never trained on, then scored.",
-            evaluated,
-        )
-    return ngettext(
-        "%(folds)d-fold cross-validation: %(num)d example was scored by a model that did not "
-        "train on it.",
-        "%(folds)d-fold cross-validation: each of the %(num)d examples was scored by a model "
-        "that did not train on it.",
-        evaluated,
-        folds=metrics.get("folds", 0),
-    )
-
-
 @bp.get("/<id:project_id>/versions/<id:number>")
 @login_required
 def version(project_id: int, number: int) -> Page:
@@ -739,7 +734,8 @@ def version(project_id: int, number: int) -> Page:
         project=project,
         version=found,
         metrics=metrics,
-        method_text=_method_text(metrics),
+        method_text=method_text(metrics),
+        comparison=serving_comparison(metrics),
         class_metrics=_class_metrics(found),
         warnings=[describe_issue(w.get("code", ""), w.get("params", {})) for w in found.warnings],
         mistakes=shown,
@@ -771,8 +767,32 @@ def confusion(project_id: int, number: int) -> Response:
 def serve(project_id: int, number: int) -> Response:
     project = _project(project_id)
     found = _version(project, number)
-    versions.serve_version(project=project, version=found)
-    flash(_("Version %(number)d now classifies new photos.", number=found.number), "success")
+    versions.pin_version(project=project, version=found)
+    flash(
+        _(
+            "Version %(number)d now answers new photos, also after the next trainings, until "
+            "you choose otherwise.",
+            number=found.number,
+        ),
+        "success",
+    )
+    return redirect(url_for(".project", project_id=project.id, _anchor="versions"))
+
+
+@bp.post("/<id:project_id>/serving/newest")
+@login_required
+def serve_newest(project_id: int) -> Response:
+    project = _project(project_id)
+    newest = versions.serve_newest(project=project)
+    if newest is not None:
+        flash(
+            _(
+                "Version %(number)d, the newest, now answers new photos, and each new version "
+                "will as soon as it is trained.",
+                number=newest.number,
+            ),
+            "success",
+        )
     return redirect(url_for(".project", project_id=project.id, _anchor="versions"))
 
 
@@ -827,7 +847,14 @@ def compare(project_id: int) -> Page:
     if a is None or b is None:
         raise ServiceError("versions_required", _l("Choose two versions to compare."))
     left, right = _version(project, a), _version(project, b)
+    older, newer = sorted((left, right), key=lambda version: version.number)
     names = list(dict.fromkeys([*left.class_names, *right.class_names]))
+    same, head_lost = None, False
+    if older.id != newer.id:
+        try:
+            same = same_examples(older=older, newer=newer, blobs=blobs())
+        except BlobNotFound:
+            head_lost = True
     return render_template(
         "projects/compare.html",
         project=project,
@@ -836,4 +863,10 @@ def compare(project_id: int) -> Page:
         names=names,
         left_classes=_class_metrics(left),
         right_classes=_class_metrics(right),
+        left_method=method_text(left.metrics or {}),
+        right_method=method_text(right.metrics or {}),
+        differ=evaluations_differ(left, right),
+        same=same,
+        head_lost=head_lost,
+        same_text=comparison_text(same) if same is not None else None,
     )
