@@ -43,7 +43,9 @@ def load_current_user() -> None:
         token=token, idle_lifetime=timedelta(hours=settings().session_idle_hours)
     )
     if row is None:
-        session.clear()
+        # Only the sign-in goes: the page's CSRF token stays valid, so a form left open in
+        # this browser (say, "Sign out") still works rather than answering 400.
+        session.pop(SESSION_KEY, None)
         return
     g.user = row.user
 
