@@ -149,6 +149,8 @@ def live_server(
         MIRADA_MAIL_SERVER="127.0.0.1",
         MIRADA_MAIL_PORT=str(mail_catcher.port),
         MIRADA_MODEL_PATH=str(model_path),
+        # Every browser of the session signs up from 127.0.0.1: one address, many people.
+        MIRADA_SIGNUPS_PER_ADDRESS="10000",
         PYTHONUNBUFFERED="1",
     )
     if _catalogs_stale():

@@ -104,6 +104,22 @@ def test_a_body_larger_than_its_route_accepts_is_refused_before_it_is_sent(port:
         )
         answer = sock.makefile("rb").read()
     assert answer.startswith(b"HTTP/1.1 413 ")
+    # The app's own page answers (a way back, the user's language), not the server's text.
+    assert b"text/html" in answer.split(b"\r\n\r\n", 1)[0]
+    assert b"Too large" in answer
+
+
+def test_a_refused_body_still_arriving_is_dropped_after_the_answer(port: int) -> None:
+    """The body that follows a refusal is not read as further requests."""
+    body = b"GET /healthz HTTP/1.1\r\nHost: mirada\r\n\r\n" * 3  # would be 3 requests
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /classify HTTP/1.1\r\nHost: mirada\r\nContent-Type: multipart/form-data\r\n"
+            b"Content-Length: 50000000\r\n\r\n" + body
+        )
+        answer = sock.makefile("rb").read()
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert answer.count(b"HTTP/1.1 ") == 1  # one answer, then the connection closed
 
 
 def test_a_zip_of_examples_may_be_larger_than_a_photo(port: int) -> None:

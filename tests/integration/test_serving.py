@@ -206,12 +206,17 @@ def test_a_missing_model_file_names_the_command_that_fixes_it(
     upload(browser, project_id, ones, 1, 5, 0)
     wait_for_jobs(app)
 
+    # The photos' preparation failed: the page says why, not "still being prepared" forever.
+    before_training = text(browser.get(f"/projects/{project_id}"))
+    assert "The image model file is missing" in before_training
+    assert "'mirada model export'" in before_training
+
     job = browser.train(project_id)
     assert job["state"] == "failed"
     assert job["error"]["code"] == "model_missing"
     message = job["error"]["message"]
     assert "The image model file is missing" in message
-    assert "`mirada model export`" in message
+    assert "'mirada model export'" in message
     assert "Something went wrong" not in message
     assert message in text(browser.get(f"/projects/{project_id}"))
     assert project_row(app, project_id).serving_version_id is None

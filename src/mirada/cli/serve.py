@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import click
@@ -39,7 +40,12 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 )
 def serve(host: str, port: int, workers: int, threads: int, max_requests: int) -> None:
     """Serve Mirada on HOST:PORT."""
-    click.echo(f"Mirada is listening on http://{host}:{port}")
+    address = f"http://{host}:{port}"
+    click.echo(f"Mirada is listening on {address}")
+    if not os.environ.get("MIRADA_BASE_URL") and not os.environ.get("MIRADA_TRUSTED_HOSTS"):
+        # Mailed links point at the address served (a wildcard host: this machine's loopback).
+        local = host if host not in ("0.0.0.0", "::", "") else "127.0.0.1"  # noqa: S104
+        os.environ["MIRADA_BASE_URL"] = f"http://{local}:{port}"
     _Gunicorn(
         {
             "bind": f"{host}:{port}",

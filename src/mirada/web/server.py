@@ -27,7 +27,6 @@ from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.server import TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher
-from waitress.utilities import RequestEntityTooLarge
 from werkzeug.exceptions import HTTPException
 
 from mirada.config import Settings
@@ -39,7 +38,14 @@ PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
 class LimitedParser(HTTPRequestParser):  # type: ignore[misc]
-    """Refuses (413) a body larger than its route accepts as soon as the headers are in."""
+    """Refuses a body larger than its route accepts as soon as the headers are in.
+
+    The request goes to the app without its body, so that the app answers its own 413
+    page (signed-in header, a way back, the user's language); the connection closes after
+    that answer, and the body still arriving is dropped unread (``DeadlineChannel``).
+    """
+
+    body_refused = False
 
     @staticmethod
     def limit_for(method: str, path: str) -> int:
@@ -47,10 +53,15 @@ class LimitedParser(HTTPRequestParser):  # type: ignore[misc]
 
     def parse_header(self, header_plus: bytes) -> None:
         super().parse_header(header_plus)
-        limit = self.limit_for(self.command, self.path)
-        if self.content_length > limit:
-            self.error = RequestEntityTooLarge(f"exceeds the limit of {limit} bytes")
+        if self.content_length > self.limit_for(self.command, self.path):
+            self.body_refused = True
+            self.content_length = 0  # nothing more is read: the app sees CONTENT_LENGTH, 413s
+            self.headers["CONNECTION"] = "close"
             self.completed = True
+
+    def received(self, data: bytes) -> int:
+        consumed = int(super().received(data))
+        return len(data) if self.body_refused else consumed  # the body is not for us
 
 
 def route_limits(app: Flask, settings: Settings) -> type[LimitedParser]:
@@ -73,13 +84,18 @@ class DeadlineChannel(HTTPChannel):  # type: ignore[misc]
     request_started: float | None = None
     request_bytes = 0
 
+    discarding = False  # a refused body is still arriving: drop it until the answer closes
+
     def received(self, data: bytes) -> bool:
+        if self.discarding:
+            return True
         if self.request is None and data:
             self.request_started, self.request_bytes = time.monotonic(), 0
         self.request_bytes += len(data)
         accepted = bool(super().received(data))
         if self.request is None:  # every request in ``data`` arrived whole
             self.request_started = None
+        self.discarding = any(getattr(r, "body_refused", False) for r in self.requests)
         return accepted
 
     def too_slow(self, now: float, grace_s: float, min_rate: float) -> bool:

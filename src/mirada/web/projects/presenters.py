@@ -13,6 +13,8 @@ from mirada.services.comparisons import SameExamples
 from mirada.services.training import SERVING_COMPARISON
 from mirada.web.formatting import percent
 
+FEW_EXAMPLES = 20  # below this, a same-example comparison is said to be rough
+
 
 def _percent(value: float | None) -> str:
     return percent(value or 0.0)
@@ -44,6 +46,11 @@ def comparison_text(comparison: SameExamples) -> str:
             "%(num)d of them are of classes version %(older)d does not know.",
             comparison.unknown_to_older,
             older=comparison.older,
+        )
+    if comparison.count < FEW_EXAMPLES:
+        text += " " + _(
+            "So few examples make this a rough comparison: a photo more or less right moves "
+            "it a lot."
         )
     return text
 

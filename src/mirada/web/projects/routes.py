@@ -228,6 +228,16 @@ def _shown_job(project: Project) -> Job | None:
     return jobs.latest_job(project=project, kind="train")
 
 
+def _embedding_job(project: Project, pending: int) -> Job | None:
+    """The embedding under way; or, while photos still wait for one, the last one that
+    failed, so that its cause shows instead of an endless "still being prepared"."""
+    active = jobs.active_job(project=project, kind="embed")
+    if active is not None or not pending:
+        return active
+    latest = jobs.latest_job(project=project, kind="embed")
+    return latest if latest is not None and latest.state == FAILED else None
+
+
 def _project_page(
     project: Project,
     *,
@@ -237,6 +247,7 @@ def _project_page(
     settings_form: SettingsForm | None = None,
 ) -> tuple[str, int]:
     _reap()
+    pending = pending_embeddings(project=project)
     counts = projects.class_counts(project=project)
     classes = list(project.classes)
     errors, warnings = training_check(project=project)
@@ -252,9 +263,9 @@ def _project_page(
         example_total=sum(counts.values()),
         training_errors=[describe_issue(i.code, i.params) for i in errors],
         training_warnings=[describe_issue(i.code, i.params) for i in warnings],
-        pending=pending_embeddings(project=project),
+        pending=pending,
         train_job=_shown_job(project),
-        embed_job=jobs.active_job(project=project, kind="embed"),
+        embed_job=_embedding_job(project, pending),
         versions=version_list,
         uncertain=least_confident(project=project),
         error=error,
