@@ -330,7 +330,8 @@ def test_deleting_selected_photos_asks_first(
     expect(heading(page)).to_have_text("zero")
     page.locator("#upload").get_by_label("Photos").set_input_files(digits["zero"][:2])
     page.locator("#upload").get_by_role("button", name="Upload photos").click()
-    page.get_by_role("link", name="Back to zero").click()
+    expect(page.locator(".upload-summary")).to_contain_text("Photos added: 2 of 2.", timeout=60_000)
+    page.get_by_role("link", name="Show the new photos").click()
     tiles = page.locator(".example-tile")
     expect(tiles).to_have_count(2)
 

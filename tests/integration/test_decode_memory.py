@@ -239,3 +239,21 @@ def test_an_embedding_job_waits_for_the_budget_instead_of_failing(app, browser) 
     with app.app_context():
         assert db.session.get(Job, job_id).state == "succeeded"
     assert count(app, Example, Example.embedding_ready.is_(True)) == 1
+
+
+def test_copies_of_a_stored_photo_are_refused_before_they_are_decoded(app, browser) -> None:
+    """A photo the project holds is refused from its bytes' hash, never decoded. (The attack
+    behind it: copies sent in parallel requests were each decoded, then refused at commit.)"""
+    project_id = browser.create_project("Copies")
+    cls = browser.add_class(project_id, "astronaut")
+    photo = large_photo()
+    assert browser.upload(project_id, cls, [(photo, "first.png")], JSON).status_code == 200
+    wait_for_jobs(app)  # its embedding decodes it too
+    budget = small_budget(app, 10**9, wait_s=5)
+
+    again = browser.upload(project_id, cls, [(photo, f"copy{i}.png") for i in range(5)], JSON)
+
+    assert [r["error"]["code"] for r in again.json["results"]] == ["duplicate"] * 5
+    assert budget.peak == 0  # not one copy was decoded
+    wait_for_jobs(app)
+    assert count(app, Example) == 1

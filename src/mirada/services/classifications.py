@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from mirada.config import Settings
 from mirada.db import Classification, User, db
 from mirada.services.classifiers import ChosenModel
-from mirada.services.errors import NotFound, ServiceError
+from mirada.services.errors import NotFound, ServiceError, detached
 from mirada.services.images import busy, decode_upload, decoded_batches, read_upload
 from mirada.services.photos import clean_filename, stored_photo
 from mirada.services.quotas import QuotaExceeded, check_room
@@ -68,7 +68,9 @@ def classify_uploads(
     refused: dict[int, UploadOutcome] = {}
 
     def refuse(position: int, error: ServiceError) -> None:
-        refused[position] = UploadOutcome(clean_filename(uploads[position].filename), error=error)
+        refused[position] = UploadOutcome(
+            clean_filename(uploads[position].filename), error=detached(error)
+        )
 
     def read(position: int) -> Header | None:
         try:
@@ -139,7 +141,7 @@ def _classify_batch(
             )
         except QuotaExceeded as exc:
             outcomes[position] = UploadOutcome(
-                clean_filename(uploads[position].filename), error=exc
+                clean_filename(uploads[position].filename), error=detached(exc)
             )
     return outcomes
 

@@ -46,3 +46,16 @@ class Busy(RetryLater):
     """The server has no room for this work right now."""
 
     status = 503
+
+
+def detached(error: ServiceError) -> ServiceError:
+    """``error`` without its traceback and chained causes, to keep as a per-file result.
+
+    A traceback holds the frames it passed through, and with them whatever they held (a
+    decoded photo of hundreds of megabytes): a refusal kept until the answer is written
+    must not keep those alive.
+    """
+    error.__traceback__ = None
+    error.__cause__ = None
+    error.__context__ = None
+    return error

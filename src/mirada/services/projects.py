@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from mirada.config import Settings
 from mirada.db import Classification, Example, Project, ProjectClass, User, db
 from mirada.db.names import MAX_NAME_KEY_LENGTH, MAX_NAME_LENGTH, name_key
-from mirada.services.errors import Busy, Conflict, NotFound, ServiceError
+from mirada.services.errors import Busy, Conflict, NotFound, ServiceError, detached
 from mirada.services.images import decoded_upload
 from mirada.services.photos import clean_filename, stored_photo
 from mirada.services.quotas import Incoming, check_room
@@ -318,7 +318,8 @@ def add_examples(
                 classes[cls.name_key] = cls
                 created.add(cls.id)
             digest = hashlib.sha256(upload.data).hexdigest()
-            if digest in seen:
+            if digest in seen or _holds(project, digest):  # before decoding, not after
+                seen.add(digest)
                 raise _duplicate()
             example = _store_example(
                 project=project,
@@ -337,13 +338,21 @@ def add_examples(
             outcomes.append(ExampleOutcome(filename, example=example))
         except ServiceError as exc:
             db.session.rollback()
-            outcomes.append(ExampleOutcome(filename, error=exc))
+            if exc.code == "duplicate":  # a concurrent upload stored the same photo first
+                seen.add(hashlib.sha256(upload.data).hexdigest())
+            outcomes.append(ExampleOutcome(filename, error=detached(exc)))
             busy_error = exc if isinstance(exc, Busy) else None
     if created - used:  # classes made for files that were all refused: leave nothing behind
         db.session.execute(delete(ProjectClass).where(ProjectClass.id.in_(created - used)))
         db.session.commit()
         db.session.expire(project, ["classes"])
     return outcomes
+
+
+def _holds(project: Project, digest: str) -> bool:
+    """Whether ``project`` has an example with these bytes now (one stored since we looked)."""
+    query = select(Example.id).where(Example.project_id == project.id, Example.sha256 == digest)
+    return db.session.scalar(query.limit(1)) is not None
 
 
 def _store_example(
