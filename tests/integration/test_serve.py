@@ -100,6 +100,7 @@ def test_a_body_larger_than_its_route_accepts_is_refused_before_it_is_sent(port:
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(
             b"POST /classify HTTP/1.1\r\nHost: mirada\r\nContent-Type: multipart/form-data\r\n"
+            b"Cookie: mirada_session=stale\r\n"
             b"Content-Length: 50000000\r\n\r\n"  # and not one byte of the 50 MB
         )
         answer = sock.makefile("rb").read()
@@ -127,6 +128,7 @@ def test_a_zip_of_examples_may_be_larger_than_a_photo(port: int) -> None:
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         sock.sendall(
             b"POST /projects/1/import HTTP/1.1\r\nHost: mirada\r\nConnection: close\r\n"
+            b"Cookie: mirada_session=stale\r\n"
             b"Content-Type: application/octet-stream\r\n"
             + f"Content-Length: {len(body)}\r\n\r\n".encode()
             + body
@@ -168,3 +170,15 @@ def test_a_request_arriving_when_the_server_stops_still_gets_its_answer(
         assert server.process.wait(timeout=30) == 0
     assert answer.startswith(b"HTTP/1.1 200 OK")
     assert answer.endswith(b'{"status":"ok"}\n')
+
+
+def test_a_stranger_cannot_send_a_large_body_at_all(port: int) -> None:
+    """The attack: anonymous 190 MiB bodies to an upload route were spooled to disk whole
+    before the app said 413; without a session, only a form's worth is accepted."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /projects/1/import HTTP/1.1\r\nHost: mirada\r\n"
+            b"Content-Type: application/zip\r\nContent-Length: 199229440\r\n\r\n"
+        )
+        answer = sock.makefile("rb").read()
+    assert answer.startswith(b"HTTP/1.1 413 ")

@@ -18,7 +18,7 @@ from mirada.db.engine import engine_options, install_fault_limits
 from mirada.services import passwords
 from mirada.web import current_user as auth_state
 from mirada.web import formatting
-from mirada.web.body_limits import apply_body_limit, body_limit
+from mirada.web.body_limits import SESSION_COOKIE_NAME, apply_body_limit, body_limit
 from mirada.web.converters import IdConverter
 from mirada.web.errors import register_error_handlers
 from mirada.web.extensions import babel, csrf, migrate
@@ -62,7 +62,7 @@ def configure(app: Flask, settings: Settings) -> None:
         MAX_CONTENT_LENGTH=body_limit(None, settings),
         MAX_FORM_MEMORY_SIZE=1024 * 1024,
         PERMANENT_SESSION_LIFETIME=timedelta(days=settings.remember_me_days),
-        SESSION_COOKIE_NAME="mirada_session",
+        SESSION_COOKIE_NAME=SESSION_COOKIE_NAME,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.env == "production"

@@ -30,7 +30,7 @@ from waitress.task import ThreadedTaskDispatcher
 from werkzeug.exceptions import HTTPException
 
 from mirada.config import Settings
-from mirada.web.body_limits import body_limit
+from mirada.web.body_limits import SESSION_COOKIE_NAME, body_limit
 
 LOOP_TIMEOUT_S = 1.0  # how often the worker tells the arbiter it is alive
 STOP_LINGER_S = 1.0  # a stopping worker still reads requests already on their way
@@ -48,12 +48,13 @@ class LimitedParser(HTTPRequestParser):  # type: ignore[misc]
     body_refused = False
 
     @staticmethod
-    def limit_for(method: str, path: str) -> int:
+    def limit_for(method: str, path: str, signed_in: bool) -> int:
         return sys.maxsize
 
     def parse_header(self, header_plus: bytes) -> None:
         super().parse_header(header_plus)
-        if self.content_length > self.limit_for(self.command, self.path):
+        signed_in = f"{SESSION_COOKIE_NAME}=" in self.headers.get("COOKIE", "")
+        if self.content_length > self.limit_for(self.command, self.path, signed_in):
             self.body_refused = True
             self.content_length = 0  # nothing more is read: the app sees CONTENT_LENGTH, 413s
             self.headers["CONNECTION"] = "close"
@@ -68,12 +69,13 @@ def route_limits(app: Flask, settings: Settings) -> type[LimitedParser]:
     """A parser that knows each route's body limit (``web.body_limits``)."""
     adapter = app.url_map.bind("mirada")
 
-    def limit_for(method: str, path: str) -> int:
+    def limit_for(method: str, path: str, signed_in: bool) -> int:
         try:
             endpoint = adapter.match(path, method)[0]
         except HTTPException:  # no such route: the app answers; nothing to read for it
             endpoint = None
-        return body_limit(endpoint if isinstance(endpoint, str) else None, settings)
+        name = endpoint if isinstance(endpoint, str) else None
+        return body_limit(name, settings, signed_in=signed_in)
 
     return type("RouteLimitedParser", (LimitedParser,), {"limit_for": staticmethod(limit_for)})
 
