@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     request_read_grace_s: float = Field(default=10.0, gt=0)  # then the request must keep pace
     request_min_rate_bytes_s: float = Field(default=1000.0, ge=0)  # average, headers and body
     max_connections_per_worker: int = Field(default=1000, gt=0)
+    max_connections_per_address: int = Field(default=100, gt=0)  # per worker, one client
     worker_max_rss_mb: int = Field(default=1536, ge=0)  # a worker grown past it is replaced; 0: off
 
     # Mail: SMTP when ``mail_server`` is set, otherwise written to the log.

@@ -182,3 +182,42 @@ def test_a_stranger_cannot_send_a_large_body_at_all(port: int) -> None:
         )
         answer = sock.makefile("rb").read()
     assert answer.startswith(b"HTTP/1.1 413 ")
+
+
+def test_one_address_cannot_take_every_connection(env: dict[str, str]) -> None:
+    """The attack: 2100 connections from one address, each sending just fast enough, filled
+    the connection table and every /healthz timed out. One address now gets its share."""
+    env = {**env, "MIRADA_MAX_CONNECTIONS_PER_ADDRESS": "10", "MIRADA_REQUEST_READ_GRACE_S": "60"}
+    with mirada_serve(env, "--workers", "1", "--threads", "2") as server:
+        flood = []
+        for _ in range(30):
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            sock.sendall(SLOW_HEADER)  # a request begun, never finished
+            flood.append(sock)
+        try:
+            deadline = time.monotonic() + 5
+            closed: set[int] = set()
+            while time.monotonic() < deadline and len(closed) < 20:
+                ready, _, _ = select.select(
+                    [s for s in flood if s.fileno() not in closed], [], [], 0.5
+                )
+                closed.update(s.fileno() for s in ready if hung_up(s))
+            other = socket.create_connection(
+                ("127.0.0.1", server.port), source_address=("127.0.0.2", 0)
+            )
+            other.sendall(b"GET /healthz HTTP/1.1\r\nHost: mirada\r\nConnection: close\r\n\r\n")
+            answer = other.makefile("rb").read()
+            other.close()
+        finally:
+            for sock in flood:
+                sock.close()
+    assert len(closed) == 20  # the ten within the share stay open, the rest are closed
+    assert answer.startswith(b"HTTP/1.1 200 ")  # another address is served meanwhile
+
+
+def hung_up(sock: socket.socket) -> bool:
+    """Whether the server closed ``sock`` (a reset counts: it closed with our bytes unread)."""
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True

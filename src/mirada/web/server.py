@@ -88,6 +88,14 @@ class DeadlineChannel(HTTPChannel):  # type: ignore[misc]
 
     discarding = False  # a refused body is still arriving: drop it until the answer closes
 
+    def __init__(self, server: Any, sock: Any, addr: Any, adj: Any, map: Any = None) -> None:
+        """A new connection; one past its address's share is closed unread."""
+        super().__init__(server, sock, addr, adj, map)
+        host = addr[0] if addr else None
+        same = sum(1 for c in server.active_channels.values() if c.addr and c.addr[0] == host)
+        if host is not None and same > server.max_per_address:
+            self.will_close = True
+
     def received(self, data: bytes) -> bool:
         if self.discarding:
             return True
@@ -114,6 +122,7 @@ class DeadlineServer(TcpWSGIServer):  # type: ignore[misc]
     channel_class = DeadlineChannel
     read_grace_s = 10.0
     min_rate = 1000.0
+    max_per_address = 100  # one client cannot take the whole connection table
 
     def maintenance(self, now: float) -> None:
         super().maintenance(now)
@@ -196,6 +205,7 @@ class BufferingWorker(Worker):  # type: ignore[misc]
         )
         server.read_grace_s = settings.request_read_grace_s
         server.min_rate = settings.request_min_rate_bytes_s
+        server.max_per_address = settings.max_connections_per_address
         return server
 
     def _counted(self, app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
