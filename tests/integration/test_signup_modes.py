@@ -214,6 +214,22 @@ def test_verified_does_not_tell_whether_the_address_has_an_account(
     assert WebClient(app).login(ANN, PASSWORD).status_code == 302
 
 
+def test_verified_mails_one_address_a_bounded_number_of_times(
+    app: Flask, mail_catcher: MailCatcher
+) -> None:
+    """The attack: twelve sign-ups with Bob's address from one place mailed Bob twelve
+    warnings in seconds (and from many places, as many as there were places)."""
+    use(app, signup="verified")
+    add_user(app, ANN)
+    limit = app.extensions["mirada.settings"].reset_requests_per_account
+
+    answers = [register(WebClient(app), ANN, address=f"198.51.100.{i}") for i in range(8)]
+    deliver_mail(app)
+
+    assert {a.status_code for a in answers} == {200}  # the same answer, mail or not
+    assert len(mail_catcher.messages_to(ANN)) == limit < 8
+
+
 def test_verified_still_checks_the_password_on_the_form(app: Flask) -> None:
     use(app, signup="verified")
 

@@ -129,8 +129,14 @@ def request_account(
     """Mail a confirmation link, or, when the address has an account, a warning to its owner.
 
     The web runs this in the background, after ``check_account_request``, so that neither
-    its answer nor the time it takes tells the two cases apart.
+    its answer nor the time it takes tells the two cases apart. An address that has had its
+    mails for the window gets no more (a stranger cannot fill someone's inbox).
     """
+    window = timedelta(seconds=settings.request_window_s)
+    if throttle.take(
+        throttle.Limit(f"signup-to:{request.email}", settings.reset_requests_per_account, window)
+    ):
+        return
     if accounts.find_by_email(request.email) is not None:
         mailer.send(
             to=request.email,

@@ -98,9 +98,7 @@ def presenters() -> dict[str, Any]:
 def _model_choices(user: User) -> list[tuple[str, str]]:
     """ImageNet, then each of the user's projects that has a serving version."""
     trained = [p for p in projects.list_projects(user=user) if p.serving_version_id is not None]
-    return [(IMAGENET, _("ImageNet (1000 classes)"))] + [
-        (str(p.id), p.name) for p in trained
-    ]
+    return [(IMAGENET, _("ImageNet (1000 classes)"))] + [(str(p.id), p.name) for p in trained]
 
 
 def _chosen_model(user: User, choice: str) -> ChosenModel:
