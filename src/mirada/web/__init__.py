@@ -17,7 +17,7 @@ from mirada.db import db
 from mirada.db.engine import engine_options, install_fault_limits
 from mirada.services import passwords
 from mirada.web import current_user as auth_state
-from mirada.web import formatting
+from mirada.web import formatting, upload_slots
 from mirada.web.body_limits import SESSION_COOKIE_NAME, apply_body_limit, body_limit
 from mirada.web.converters import IdConverter
 from mirada.web.errors import register_error_handlers
@@ -109,6 +109,8 @@ def register_request_hooks(app: Flask) -> None:
     signed-in header on its error page.
     """
     app.before_request(auth_state.load_current_user)
+    app.before_request(upload_slots.take_upload_slot)
+    app.teardown_request(upload_slots.give_upload_slot_back)
     app.after_request(auth_state.remember_device)
     app.after_request(add_security_headers)
 
