@@ -226,7 +226,7 @@ def test_training_is_blocked_with_a_message_naming_the_problem(app, browser) -> 
     assert response.status_code == 200
     page = text(response)
     assert "1 photo added to one." in page
-    assert page.count("This photo is already in the project.") == 4
+    assert page.count("This photo is already in the project, in the class one.") == 4
     assert count(app, Example, Example.class_id == ones) == 1
 
     blocked = browser.post(f"/projects/{project_id}/train", headers=JSON)

@@ -80,8 +80,13 @@ def _class_exists() -> Conflict:
     return Conflict("class_exists", _l("This project already has a class with this name."))
 
 
-def _duplicate() -> Conflict:
-    return Conflict("duplicate", _l("This photo is already in the project."))
+def _duplicate(class_name: str | None = None) -> Conflict:
+    if class_name is None:
+        return Conflict("duplicate", _l("This photo is already in the project."))
+    return Conflict(
+        "duplicate",
+        _l("This photo is already in the project, in the class %(name)s.", name=class_name),
+    )
 
 
 # Projects
@@ -299,7 +304,7 @@ def add_examples(
         user_id=project.user_id, settings=settings, photos=incoming.photos, size=incoming.size
     )
     classes = {cls.name_key: cls for cls in project.classes}
-    seen = set(db.session.scalars(select(Example.sha256).where(Example.project_id == project.id)))
+    held = _held_photos(project)
     outcomes: list[ExampleOutcome] = []
     created: set[int] = set()
     used: set[int] = set()
@@ -318,9 +323,10 @@ def add_examples(
                 classes[cls.name_key] = cls
                 created.add(cls.id)
             digest = hashlib.sha256(upload.data).hexdigest()
-            if digest in seen or _holds(project, digest):  # before decoding, not after
-                seen.add(digest)
-                raise _duplicate()
+            if digest not in held:  # stored by another request since we looked?
+                held.update(_held_photos(project, digest))
+            if digest in held:  # refused before decoding, not after
+                raise _duplicate(held[digest])
             example = _store_example(
                 project=project,
                 cls=cls,
@@ -333,13 +339,13 @@ def add_examples(
                 source="upload",
                 upload_id=upload_id,
             )
-            seen.add(digest)
+            held[digest] = cls.name
             used.add(cls.id)
             outcomes.append(ExampleOutcome(filename, example=example))
         except ServiceError as exc:
             db.session.rollback()
             if exc.code == "duplicate":  # a concurrent upload stored the same photo first
-                seen.add(hashlib.sha256(upload.data).hexdigest())
+                held.update(_held_photos(project, hashlib.sha256(upload.data).hexdigest()))
             outcomes.append(ExampleOutcome(filename, error=detached(exc)))
             busy_error = exc if isinstance(exc, Busy) else None
     if created - used:  # classes made for files that were all refused: leave nothing behind
@@ -349,10 +355,17 @@ def add_examples(
     return outcomes
 
 
-def _holds(project: Project, digest: str) -> bool:
-    """Whether ``project`` has an example with these bytes now (one stored since we looked)."""
-    query = select(Example.id).where(Example.project_id == project.id, Example.sha256 == digest)
-    return db.session.scalar(query.limit(1)) is not None
+def _held_photos(project: Project, digest: str | None = None) -> dict[str, str]:
+    """The photos ``project`` holds now, by their bytes' hash: the class each is in (only the
+    photo with ``digest``, when given)."""
+    query = (
+        select(Example.sha256, ProjectClass.name)
+        .join(ProjectClass, Example.class_id == ProjectClass.id)
+        .where(Example.project_id == project.id)
+    )
+    if digest is not None:
+        query = query.where(Example.sha256 == digest)
+    return {sha: name for sha, name in db.session.execute(query)}
 
 
 def _store_example(
