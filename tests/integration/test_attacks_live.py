@@ -18,8 +18,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.support.live import Browser, mirada, server_env, serving
+from tests.support.live import Browser
 from tests.support.mail import MailCatcher
+from tests.support.server import mirada_serve, run_mirada, server_env
 from tests.support.web import csrf_token_in
 
 PASSWORD = "correct horse battery"
@@ -50,18 +51,17 @@ def live(
     database_url = url.set(database=name).render_as_string(hide_password=False)
     data_dir = tmp_path_factory.mktemp("attacks")
     env = server_env(
-        env="development",
-        data_dir=str(data_dir),
-        database_url=database_url,
-        mail_server="127.0.0.1",
-        mail_port=str(mail_catcher.port),
-        model_path=str(model_path),
+        data_dir,
+        database_url,
+        MIRADA_MAIL_SERVER="127.0.0.1",
+        MIRADA_MAIL_PORT=str(mail_catcher.port),
+        MIRADA_MODEL_PATH=str(model_path),
     )
-    mirada(["db", "upgrade"], env)
-    mirada(["users", "create", ALICE, "--password-stdin"], env, stdin=PASSWORD + "\n")
+    run_mirada(env, "db", "upgrade")
+    run_mirada(env, "users", "create", ALICE, "--password-stdin", stdin=PASSWORD + "\n")
     try:
-        with serving(env, data_dir / "server.log", "--workers", "2", "--threads", "8") as served:
-            yield Live(url=served, database_url=database_url)
+        with mirada_serve(env, "--workers", "2", "--threads", "8") as served:
+            yield Live(url=f"http://127.0.0.1:{served.port}", database_url=database_url)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

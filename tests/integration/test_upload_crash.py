@@ -11,7 +11,6 @@ import io
 import json
 import os
 import re
-import secrets
 import signal
 import subprocess
 import sys
@@ -29,7 +28,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import _free_port, _mirada, _run, _wait_until_healthy
+from tests.support.server import mirada_serve, run_mirada, server_env, wait_until_alive
 
 CLIENTS = 8
 PHOTOS_PER_CLIENT = 40
@@ -115,34 +114,17 @@ class Outcome:
 def server(tmp_path: Path, model_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
     """``mirada serve`` with one worker, on a SQLite file built by the migrations."""
     data_dir = tmp_path / "data"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MIRADA_")}
-    env.update(
-        MIRADA_ENV="development",
-        MIRADA_SECRET_KEY=secrets.token_hex(32),
-        MIRADA_DATA_DIR=str(data_dir),
+    env = server_env(
+        data_dir,
+        f"sqlite:///{data_dir / 'mirada.sqlite3'}",
         MIRADA_MODEL_PATH=str(model_path),
-        PYTHONUNBUFFERED="1",
     )
-    _run(["db", "upgrade"], env)
-    _run(["users", "create", "crash@example.com", "--password-stdin"], env, stdin=PASSWORD + "\n")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp_path / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [_mirada(), "serve", "--port", str(port), "--workers", "1", "--threads", "8"],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    _wait_until_healthy(url, process, log)
-    yield url, process, data_dir
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
+    run_mirada(env, "db", "upgrade")
+    run_mirada(
+        env, "users", "create", "crash@example.com", "--password-stdin", stdin=PASSWORD + "\n"
+    )
+    with mirada_serve(env, "--workers", "1", "--threads", "8") as served:
+        yield f"http://127.0.0.1:{served.port}", served.process, data_dir
 
 
 def worker_pid(master: int) -> int:
@@ -222,7 +204,8 @@ def test_a_killed_worker_leaves_knowable_outcomes_and_no_unowned_files(
     assert dropped, "the kill came after every upload had finished"
 
     # Gunicorn starts another worker; the page asks what arrived for each upload id.
-    _wait_until_healthy(url, process, data_dir / "server.log")
+    port = int(url.rsplit(":", 1)[1])
+    wait_until_alive(port, process, data_dir / f"serve-{port}.log")
     reported: set[int] = set()
     for outcome in outcomes:
         status, body = owner.get(f"/projects/{project_id}/uploads?upload_id={outcome.upload_id}")
@@ -237,18 +220,9 @@ def test_a_killed_worker_leaves_knowable_outcomes_and_no_unowned_files(
 
     # Files written before the kill but never committed: the sweep removes them.
     orphans_before = {k for k in stored_files(data_dir) - rows if "/.tmp-" not in k}
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MIRADA_")}
-    env.update(MIRADA_DATA_DIR=str(data_dir), MIRADA_MODEL_PATH=str(model_path))
-    sweep = subprocess.run(
-        [_mirada(), "storage", "sweep", "--grace-s", "0"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert sweep.returncode == 0, sweep.stderr
-    assert set(sweep.stdout.split()) == orphans_before
+    env = server_env(data_dir, f"sqlite:///{data_dir / 'mirada.sqlite3'}")
+    swept = run_mirada(env, "storage", "sweep", "--grace-s", "0")
+    assert set(swept.split()) == orphans_before
     assert stored_files(data_dir) == row_keys(data_dir)  # files have rows, rows have files
     print(  # the figures of the run, for the report
         f"dropped clients: {len(dropped)}/{CLIENTS}, kept photos: {len(reported)}, "

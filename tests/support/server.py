@@ -47,8 +47,8 @@ def server_env(data_dir: Path, database_url: str, **extra: str) -> dict[str, str
     return env
 
 
-def run_mirada(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
-    """Run a ``mirada`` command to completion (``db upgrade``, ``users create``)."""
+def run_mirada(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+    """Run a ``mirada`` command to completion (``db upgrade``, ``users create``); its output."""
     result = subprocess.run(
         mirada_command(*args),
         env=env,
@@ -59,6 +59,7 @@ def run_mirada(env: dict[str, str], *args: str, stdin: str | None = None) -> Non
         check=False,
     )
     assert result.returncode == 0, f"mirada {args} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
 
 
 def get(port: int, path: str, timeout: float = 10.0, **headers: str) -> http.client.HTTPResponse:
@@ -94,7 +95,7 @@ def mirada_serve(env: dict[str, str], *args: str) -> Iterator[Served]:
             stderr=subprocess.STDOUT,
         )
     try:
-        _wait_until_alive(port, process, log)
+        wait_until_alive(port, process, log)
         yield Served(port, process, log)
     finally:
         process.terminate()
@@ -105,7 +106,8 @@ def mirada_serve(env: dict[str, str], *args: str) -> Iterator[Served]:
             process.wait(timeout=5)
 
 
-def _wait_until_alive(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+def wait_until_alive(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Until the server on ``port`` answers /healthz (a test failure if it dies or never does)."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline and process.poll() is None:
         try:
