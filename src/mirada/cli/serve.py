@@ -42,8 +42,10 @@ def serve(host: str, port: int, workers: int, threads: int, max_requests: int) -
     """Serve Mirada on HOST:PORT."""
     address = f"http://{host}:{port}"
     click.echo(f"Mirada is listening on {address}")
-    if not os.environ.get("MIRADA_BASE_URL") and not os.environ.get("MIRADA_TRUSTED_HOSTS"):
-        # Mailed links point at the address served (a wildcard host: this machine's loopback).
+    configured = os.environ.get("MIRADA_BASE_URL") or os.environ.get("MIRADA_TRUSTED_HOSTS")
+    if not configured and os.environ.get("MIRADA_ENV", "development") != "production":
+        # Mailed links point at the address served (a wildcard host: this machine's loopback);
+        # production must say its public address itself, and refuses to start otherwise.
         local = host if host not in ("0.0.0.0", "::", "") else "127.0.0.1"  # noqa: S104
         os.environ["MIRADA_BASE_URL"] = f"http://{local}:{port}"
     _Gunicorn(
