@@ -177,6 +177,8 @@ def test_promoting_an_existing_account_lets_it_administer(app: Flask) -> None:
     web = WebClient(app)
     assert web.login("ann@example.org", PASSWORD).status_code == 302
     assert web.get("/admin/users").status_code == 200
+    again = mirada(app, "users", "promote", "ann@example.org")
+    assert again.output.strip() == "ann@example.org is already an administrator."
 
 
 def test_demoting_an_administrator(app: Flask) -> None:

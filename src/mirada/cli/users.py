@@ -44,14 +44,22 @@ def create(email: str, admin: bool, display_name: str, password_stdin: bool) -> 
     click.echo(f"Created {kind} {user.email} (id {user.id}).")
 
 
-def _change(email: str, change: Callable[[User], None], done: str) -> None:
-    """Apply ``change`` to the account with ``email`` through the admin service, then say so."""
+def _change(
+    email: str,
+    change: Callable[[User], None],
+    done: str,
+    already: tuple[Callable[[User], bool], str],
+) -> None:
+    """Apply ``change`` to the account with ``email`` through the admin service, then say
+    so, or say that the account already was so (``already``: the test and its sentence)."""
+    was, already_done = already
     try:
         user = admin.get_user_by_email(email)
+        unchanged = was(user)
         change(user)
     except ServiceError as exc:
         raise click.ClickException(f"{email}: {exc.message}") from exc
-    click.echo(done.format(email=user.email))
+    click.echo((already_done if unchanged else done).format(email=user.email))
 
 
 @users.command("promote")
@@ -63,6 +71,7 @@ def promote(email: str) -> None:
         email,
         lambda user: admin.set_admin(actor=None, target=user, admin=True),
         "{email} is now an administrator.",
+        (lambda user: user.is_admin, "{email} is already an administrator."),
     )
 
 
@@ -75,6 +84,7 @@ def demote(email: str) -> None:
         email,
         lambda user: admin.set_admin(actor=None, target=user, admin=False),
         "{email} is no longer an administrator.",
+        (lambda user: not user.is_admin, "{email} is not an administrator."),
     )
 
 
@@ -87,6 +97,7 @@ def disable(email: str) -> None:
         email,
         lambda user: admin.set_active(actor=None, target=user, active=False),
         "{email} is disabled and signed out.",
+        (lambda user: not user.is_active, "{email} is already disabled."),
     )
 
 
@@ -99,6 +110,7 @@ def enable(email: str) -> None:
         email,
         lambda user: admin.set_active(actor=None, target=user, active=True),
         "{email} is enabled.",
+        (lambda user: user.is_active, "{email} is already enabled."),
     )
 
 

@@ -45,8 +45,12 @@ document.querySelectorAll("form.language-form").forEach((form) => {
   });
 });
 
-// Forms and buttons that destroy something ask first (data-confirm holds the question).
+// Forms and buttons that destroy something ask first (data-confirm holds the question);
+// data-confirm-needs names what must be chosen first (with nothing chosen the server says so).
 document.addEventListener("submit", (event) => {
-  const question = (event.submitter && event.submitter.dataset.confirm) || event.target.dataset.confirm;
+  const asker = event.submitter && event.submitter.dataset.confirm ? event.submitter : event.target;
+  const question = asker.dataset.confirm;
+  const needs = asker.dataset.confirmNeeds;
+  if (needs && !event.target.querySelector(needs)) return;
   if (question && !window.confirm(question)) event.preventDefault();
 });
