@@ -10,6 +10,7 @@ from __future__ import annotations
 import select
 import signal
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.server import get, mirada_serve, run_mirada, server_env
+from tests.support.server import (
+    free_port,
+    get,
+    mirada_command,
+    mirada_serve,
+    run_mirada,
+    server_env,
+)
 
 SLOW_BODIES = 30
 SLOW_HEADERS = 20
@@ -221,3 +229,20 @@ def hung_up(sock: socket.socket) -> bool:
         return sock.recv(1) == b""
     except ConnectionResetError:
         return True
+
+
+def test_production_without_a_public_address_refuses_to_start(tmp_path: Path) -> None:
+    """Once, with the reason, instead of workers that fail to boot over and over."""
+    database = f"sqlite:///{tmp_path / 'p.sqlite3'}"
+    env = {**server_env(tmp_path / "data", database), "MIRADA_ENV": "production"}
+    result = subprocess.run(
+        mirada_command("serve", "--port", str(free_port())),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "MIRADA_BASE_URL" in result.stderr and "MIRADA_TRUSTED_HOSTS" in result.stderr
+    assert env["MIRADA_SECRET_KEY"] not in result.stderr

@@ -7,6 +7,9 @@ from typing import Any
 
 import click
 from gunicorn.app.base import BaseApplication
+from pydantic import ValidationError
+
+from mirada.config import Settings
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -48,6 +51,11 @@ def serve(host: str, port: int, workers: int, threads: int, max_requests: int) -
         # production must say its public address itself, and refuses to start otherwise.
         local = host if host not in ("0.0.0.0", "::", "") else "127.0.0.1"  # noqa: S104
         os.environ["MIRADA_BASE_URL"] = f"http://{local}:{port}"
+    try:
+        Settings()  # refused here, once, rather than by every worker gunicorn keeps restarting
+    except ValidationError as exc:
+        reasons = "; ".join(str(error["msg"]) for error in exc.errors())
+        raise click.ClickException(f"the configuration is refused: {reasons}") from exc
     _Gunicorn(
         {
             "bind": f"{host}:{port}",
