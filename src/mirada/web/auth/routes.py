@@ -97,7 +97,12 @@ def reset_password(token: str) -> Page:
     try:
         password_reset.check_token(token=token[:128])
     except ServiceError as exc:
-        return render_template("auth/reset_invalid.html", message=exc.message), 410
+        return render_template(
+            "auth/link_invalid.html",
+            message=exc.message,
+            next_url=url_for("auth.forgot_password"),
+            next_label=_("Ask for a new link"),
+        ), 410
     if not form.is_submitted():
         return render_template("auth/reset.html", form=form)
     if not form.validate():

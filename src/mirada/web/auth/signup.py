@@ -118,7 +118,12 @@ def _request_account(form: RegisterForm) -> Page:
 
 
 def _invalid_link(exc: ServiceError) -> Page:
-    return render_template("auth/signup_link_invalid.html", message=exc.message), 410
+    return render_template(
+        "auth/link_invalid.html",
+        message=exc.message,
+        next_url=url_for("auth.login"),
+        next_label=_("Sign in"),
+    ), 410
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
