@@ -311,6 +311,7 @@ def add_examples(
     busy_error: Busy | None = None
     for upload in uploads:
         filename = clean_filename(upload.filename)
+        digest: str | None = None
         if busy_error is not None:
             outcomes.append(ExampleOutcome(filename, error=busy_error))
             continue
@@ -344,8 +345,8 @@ def add_examples(
             outcomes.append(ExampleOutcome(filename, example=example))
         except ServiceError as exc:
             db.session.rollback()
-            if exc.code == "duplicate":  # a concurrent upload stored the same photo first
-                held.update(_held_photos(project, hashlib.sha256(upload.data).hexdigest()))
+            if exc.code == "duplicate" and digest is not None and digest not in held:
+                held.update(_held_photos(project, digest))  # a concurrent upload stored it first
             outcomes.append(ExampleOutcome(filename, error=detached(exc)))
             busy_error = exc if isinstance(exc, Busy) else None
     if created - used:  # classes made for files that were all refused: leave nothing behind
