@@ -18,6 +18,7 @@ import click
 import numpy as np
 
 from mirada.config import Settings
+from mirada.presenters.refusals import refusal_text
 from mirada.vision.backbone import Backbone, ModelNotFound, model_fingerprint
 from mirada.vision.intake import ImageRejected, open_image
 from mirada.vision.labels import DEFAULT_LANGUAGE, LANGUAGES, base_language, imagenet_label
@@ -208,7 +209,7 @@ def _prepare(path: Path, *, max_bytes: int, max_pixels: int, max_jpeg_pixels: in
 def _error(outcome: Outcome[Path]) -> dict[str, str]:
     error = outcome.error
     if isinstance(error, ImageRejected):
-        return {"code": error.code, "message": error.message}
+        return {"code": error.code, "message": refusal_text(error)}
     return {"code": "unreadable", "message": f"The file cannot be read: {error}."}
 
 

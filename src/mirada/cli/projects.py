@@ -30,6 +30,7 @@ from mirada import runtime
 from mirada.config import Settings
 from mirada.db import Job, ModelVersion, Project, User, db
 from mirada.db.job import FINISHED, SUCCEEDED
+from mirada.presenters.refusals import refusal_text
 from mirada.services import accounts, jobs
 from mirada.services import projects as project_service
 from mirada.services.archives import unpacked_archive
@@ -86,7 +87,7 @@ def resolve_project(user: User, name: str) -> Project:
 
 
 def _refusal(exc: ServiceError) -> click.ClickException:
-    return click.ClickException(str(exc.message))
+    return click.ClickException(refusal_text(exc))
 
 
 @click.group()
@@ -271,7 +272,7 @@ def _add_chunk(
         elif outcome.error is not None and outcome.error.code == "duplicate":
             tally.duplicates += 1
         else:
-            message = outcome.error.message if outcome.error is not None else "refused"
+            message = refusal_text(outcome.error) if outcome.error is not None else "refused"
             tally.refused.append((name, str(message)))
 
 

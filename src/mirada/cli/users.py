@@ -11,6 +11,7 @@ import click
 from flask.cli import with_appcontext
 
 from mirada.db import User
+from mirada.presenters.refusals import refusal_text
 from mirada.services import accounts, admin
 from mirada.services.errors import ServiceError
 
@@ -39,7 +40,7 @@ def create(email: str, admin: bool, display_name: str, password_stdin: bool) -> 
             email=email, password=password, display_name=display_name, is_admin=admin
         )
     except ServiceError as exc:
-        raise click.ClickException(str(exc.message)) from exc
+        raise click.ClickException(refusal_text(exc)) from exc
     kind = "administrator" if user.is_admin else "user"
     click.echo(f"Created {kind} {user.email} (id {user.id}).")
 
@@ -58,7 +59,7 @@ def _change(
         unchanged = was(user)
         change(user)
     except ServiceError as exc:
-        raise click.ClickException(f"{email}: {exc.message}") from exc
+        raise click.ClickException(f"{email}: {refusal_text(exc)}") from exc
     click.echo((already_done if unchanged else done).format(email=user.email))
 
 
@@ -169,5 +170,5 @@ def invite(email: str) -> None:
     try:
         token = signups.invite(settings=settings(), email=email, invited_by=None)
     except ServiceError as exc:
-        raise click.ClickException(str(exc.message)) from exc
+        raise click.ClickException(refusal_text(exc)) from exc
     click.echo(external_url("signup.invitation", token=token))

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from flask_babel import LazyString
+from typing import Any
 
 
 class ServiceError(Exception):
-    """A refusal with a machine code, a translatable message and the HTTP status it maps to."""
+    """A refusal: a machine code, the parameters its words need, and the HTTP status.
+
+    The words themselves live with the doors (``mirada.presenters.refusals``), so that the
+    pages, the CLI and the API say the same thing in the reader's language.
+    """
 
     status = 400
 
-    def __init__(self, code: str, message: str | LazyString) -> None:
-        super().__init__(str(message))
+    def __init__(self, code: str, message: object = None, /, **params: Any) -> None:
+        # ``message`` is transitional: refusals still worded in their service (issue 9).
+        super().__init__(code)
         self.code = code
         self.message = message
+        self.params = params
 
 
 class NotFound(ServiceError):
@@ -31,8 +37,10 @@ class Conflict(ServiceError):
 class RetryLater(ServiceError):
     """A refusal that may succeed after ``retry_after_s`` seconds (the Retry-After header)."""
 
-    def __init__(self, code: str, message: str | LazyString, retry_after_s: int) -> None:
-        super().__init__(code, message)
+    def __init__(
+        self, code: str, message: object = None, /, *, retry_after_s: int, **params: Any
+    ) -> None:
+        super().__init__(code, message, **params)
         self.retry_after_s = retry_after_s
 
 

@@ -15,6 +15,7 @@ from mirada import runtime, secret_key
 from mirada.config import Settings
 from mirada.db import db
 from mirada.db.engine import engine_options, install_fault_limits
+from mirada.presenters.refusals import refusal_text
 from mirada.services import passwords
 from mirada.web import current_user as auth_state
 from mirada.web import formatting, upload_slots
@@ -25,6 +26,7 @@ from mirada.web.extensions import babel, csrf, migrate
 from mirada.web.i18n import LANGUAGE_NAMES, select_locale, select_timezone
 from mirada.web.redirects import return_path
 from mirada.web.security import HttpsAwareSessionInterface, add_security_headers
+from mirada.web.transactions import TransactionalFlask
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
@@ -33,7 +35,7 @@ MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the web app from ``settings`` (read from the environment when omitted)."""
     settings = with_secret_key(settings or Settings())
-    app = Flask(__name__)
+    app = TransactionalFlask(__name__)
     configure(app, settings)
     register_request_hooks(app)  # who is signed in is known before CSRF reads the body
     register_extensions(app, settings)
@@ -148,6 +150,7 @@ def register_template_helpers(app: Flask) -> None:
             "moment": formatting.moment,
             "percent": formatting.percent,
             "password_min_length": passwords.MIN_LENGTH,
+            "refusal_text": refusal_text,
             "return_path": return_path(),
             "settings": app.extensions["mirada.settings"],
         }

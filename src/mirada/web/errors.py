@@ -14,6 +14,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from mirada.db import db
 from mirada.inference import InferenceUnavailable
+from mirada.presenters.refusals import refusal_text
 from mirada.runtime import settings
 from mirada.services.errors import Busy, RetryLater, ServiceError
 from mirada.web import current_user as auth_state
@@ -152,7 +153,7 @@ def _service_error(
     error: ServiceError,
 ) -> tuple[Response | str, int] | tuple[Response | str, int, dict[str, str]]:
     db.session.rollback()
-    body, status = render_error(error.status, str(error.message), code=error.code)
+    body, status = render_error(error.status, refusal_text(error), code=error.code)
     headers = retry_headers(status, [error])
     return (body, status, headers) if headers else (body, status)
 

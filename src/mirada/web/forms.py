@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField
+from wtforms import Field, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from mirada.presenters.refusals import refusal_text
+from mirada.services.errors import Conflict, ServiceError, TooManyAttempts
 from mirada.services.passwords import MAX_LENGTH, MIN_LENGTH
 
 
@@ -30,3 +34,24 @@ def confirm_password_field(other: str) -> PasswordField:
         validators=[DataRequired(), EqualTo(other, message=_l("The passwords do not match."))],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+def place_refusal(
+    form: FlaskForm, error: ServiceError, fields: Mapping[str, Field] | None = None
+) -> int:
+    """Show ``error`` on ``form`` and return the status to answer with.
+
+    The words go under the field whose key is the longest prefix of the error's code
+    (``{"password": form.password}`` takes ``password_too_short``), else above the form.
+    A conflict answers 409, a throttled attempt 429, the rest 422.
+    """
+    text = refusal_text(error)
+    matches = [key for key in (fields or {}) if error.code.startswith(key)]
+    if matches:
+        field = (fields or {})[max(matches, key=len)]
+        field.errors = [*field.errors, text]
+    else:
+        form.form_errors.append(text)
+    if isinstance(error, TooManyAttempts):
+        return 429
+    return 409 if isinstance(error, Conflict) else 422

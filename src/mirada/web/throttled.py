@@ -8,6 +8,7 @@ from flask import render_template, request
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from mirada.presenters.refusals import refusal_text
 from mirada.services.errors import TooManyAttempts
 
 Page = str | Response | tuple[str, int] | tuple[str, int, dict[str, str]]
@@ -20,6 +21,6 @@ def client_address() -> str:
 
 def throttled(template: str, form: FlaskForm, refusal: TooManyAttempts, **context: Any) -> Page:
     """``template`` again with the refusal above the form: 429 with Retry-After."""
-    form.form_errors.append(str(refusal.message))
+    form.form_errors.append(refusal_text(refusal))
     page = render_template(template, form=form, **context)
     return page, 429, {"Retry-After": str(refusal.retry_after_s)}

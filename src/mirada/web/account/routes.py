@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from mirada.db import User
+from mirada.presenters.refusals import refusal_text
 from mirada.runtime import blobs, settings
 from mirada.services import accounts, quotas, sessions
 from mirada.services.errors import ServiceError, TooManyAttempts
@@ -65,7 +66,7 @@ def _page(status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
 def _throttled(refusal: TooManyAttempts, **forms: FlaskForm) -> Page:
     """The account page with the refusal on the form that was throttled: 429, Retry-After."""
     for form in forms.values():
-        form.form_errors.append(str(refusal.message))
+        form.form_errors.append(refusal_text(refusal))
     page, status = _page(429, **forms)
     return page, status, {"Retry-After": str(refusal.retry_after_s)}
 
@@ -91,7 +92,7 @@ def profile() -> Page:
         )
     except ServiceError as exc:
         field = form.timezone if exc.code == "invalid_timezone" else form.display_name
-        field.errors = [*field.errors, str(exc.message)]
+        field.errors = [*field.errors, refusal_text(exc)]
         return _page(422, profile=form)
     flash(_("Your profile has been saved."), "success")
     return redirect(url_for("account.index"))
@@ -115,7 +116,7 @@ def password() -> Page:
         return _throttled(exc, password=form)
     except ServiceError as exc:
         field = form.current_password if exc.code == "bad_current_password" else form.new_password
-        field.errors = [*field.errors, str(exc.message)]
+        field.errors = [*field.errors, refusal_text(exc)]
         return _page(422, password=form)
     flash(_("Your password has been changed. Your other sessions have been signed out."), "success")
     return redirect(url_for("account.index"))
@@ -152,7 +153,7 @@ def delete() -> Page:
     except TooManyAttempts as exc:
         return _throttled(exc, delete=form)
     except ServiceError as exc:
-        form.password.errors = [*form.password.errors, str(exc.message)]
+        form.password.errors = [*form.password.errors, refusal_text(exc)]
         return _page(422, delete=form)
     sign_out()
     flash(_("Your account and its data have been deleted."), "info")

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from mirada.db import User
+from mirada.presenters.refusals import refusal_text
 from mirada.runtime import settings
 from mirada.services import admin, quotas, signups
 from mirada.services.errors import Conflict, ServiceError
@@ -86,7 +87,7 @@ def user_limits(user_id: int) -> Response:
             storage_bytes=megabytes * 1_000_000 if megabytes is not None else None,
         )
     except ServiceError as exc:
-        flash(str(exc.message), "error")
+        flash(refusal_text(exc), "error")
         return redirect(back)
     flash(_("The limits of %(email)s have been saved.", email=target.email), "success")
     return redirect(back)
@@ -105,7 +106,7 @@ def user_action(user_id: int, action: str) -> Response:
     try:
         chosen.apply(actor, target)
     except ServiceError as exc:
-        flash(str(exc.message), "error")
+        flash(refusal_text(exc), "error")
         return redirect(back)
     flash(chosen.done(target.email), "success")
     return redirect(back)
@@ -125,7 +126,7 @@ def invitations() -> str | tuple[str, int]:
             settings=config, email=form.email.data or "", invited_by=current_user()
         )
     except ServiceError as exc:
-        form.email.errors = [*form.email.errors, str(exc.message)]
+        form.email.errors = [*form.email.errors, refusal_text(exc)]
         status = 409 if isinstance(exc, Conflict) else 422
         return render_template("admin/invitations.html", form=form, link=None), status
     return render_template(

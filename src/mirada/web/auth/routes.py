@@ -7,6 +7,7 @@ from functools import partial
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from mirada.presenters.refusals import refusal_text
 from mirada.runtime import later, mailer
 from mirada.services import accounts, password_reset
 from mirada.services.errors import ServiceError, TooManyAttempts
@@ -45,7 +46,7 @@ def login() -> Page:
     except TooManyAttempts as exc:
         return throttled("auth/login.html", form, exc)
     except ServiceError as exc:
-        form.form_errors.append(str(exc.message))
+        form.form_errors.append(refusal_text(exc))
         status = 403 if exc.code == "account_disabled" else 401
         return render_template("auth/login.html", form=form), status
     accounts.adopt_timezone(user=user, timezone=browser_timezone())
@@ -99,7 +100,7 @@ def reset_password(token: str) -> Page:
     except ServiceError as exc:
         return render_template(
             "auth/link_invalid.html",
-            message=exc.message,
+            message=refusal_text(exc),
             next_url=url_for("auth.forgot_password"),
             next_label=_("Ask for a new link"),
         ), 410
@@ -110,7 +111,7 @@ def reset_password(token: str) -> Page:
     try:
         password_reset.redeem(token=token, new_password=form.password.data or "")
     except ServiceError as exc:
-        form.password.errors = [*form.password.errors, str(exc.message)]
+        form.password.errors = [*form.password.errors, refusal_text(exc)]
         return render_template("auth/reset.html", form=form), 422
     if current_user() is not None:
         sign_out()

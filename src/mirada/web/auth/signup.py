@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from wtforms import Field
 
 from mirada.db import User
+from mirada.presenters.refusals import refusal_text
 from mirada.runtime import later, mailer, settings
 from mirada.services import accounts, signups
 from mirada.services.errors import Conflict, ServiceError, TooManyAttempts
@@ -39,9 +40,9 @@ def _refused(
     elif isinstance(form, RegisterForm):
         field = form.email
     else:
-        form.form_errors.append(str(exc.message))
+        form.form_errors.append(refusal_text(exc))
         return render_template(template, form=form, **ctx), exc.status
-    field.errors = [*field.errors, str(exc.message)]
+    field.errors = [*field.errors, refusal_text(exc)]
     return render_template(template, form=form, **ctx), (409 if isinstance(exc, Conflict) else 422)
 
 
@@ -120,7 +121,7 @@ def _request_account(form: RegisterForm) -> Page:
 def _invalid_link(exc: ServiceError) -> Page:
     return render_template(
         "auth/link_invalid.html",
-        message=exc.message,
+        message=refusal_text(exc),
         next_url=url_for("auth.login"),
         next_label=_("Sign in"),
     ), 410
@@ -147,7 +148,7 @@ def confirm(token: str) -> Page:
     except TooManyAttempts as exc:
         return throttled(page, form, exc, email=pending.email)
     except ServiceError as exc:
-        form.password.errors = [*form.password.errors, str(exc.message)]
+        form.password.errors = [*form.password.errors, refusal_text(exc)]
         status = 401 if exc.code == "bad_credentials" else exc.status
         return render_template(page, form=form, email=pending.email), status
     _welcome(user)

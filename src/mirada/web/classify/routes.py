@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from mirada.db import Classification, ProjectClass, User
+from mirada.presenters.refusals import refusal_text
 from mirada.runtime import blobs, decode_budget, inference, settings
 from mirada.services import classifications, projects
 from mirada.services.classifications import Upload, UploadOutcome
@@ -60,7 +61,7 @@ def _as_json(
     if outcome.error is not None:
         return {
             "file": outcome.filename,
-            "error": {"code": outcome.error.code, "message": str(outcome.error.message)},
+            "error": {"code": outcome.error.code, "message": refusal_text(outcome.error)},
         }
     row = outcome.classification
     assert row is not None
@@ -163,7 +164,7 @@ def classify() -> Any:
     headers = retry_headers(status, refused)
     if wants_json():
         if len(outcomes) == 1 and refused:
-            body, _status = render_error(status, str(refused[0].message), code=refused[0].code)
+            body, _status = render_error(status, refusal_text(refused[0]), code=refused[0].code)
             return body, status, headers
         rows = [o.classification for o in outcomes if o.classification is not None]
         classes = _classes_by_project(rows)

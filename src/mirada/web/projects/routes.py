@@ -23,6 +23,7 @@ from werkzeug.datastructures import FileStorage
 
 from mirada.db import Example, Job, ModelVersion, Project, ProjectClass, User, db
 from mirada.db.job import FAILED, QUEUED, RUNNING, SUCCEEDED
+from mirada.presenters.refusals import refusal_text
 from mirada.runtime import blobs, decode_budget, settings
 from mirada.services import jobs, projects, versions
 from mirada.services.archives import SkippedEntry, unpacked_archive
@@ -192,7 +193,7 @@ def create() -> Page:
     except ServiceError as exc:
         if wants_json():
             raise
-        form.name.errors = [*form.name.errors, str(exc.message)]
+        form.name.errors = [*form.name.errors, refusal_text(exc)]
         return _index_page(form, _form_status(exc))
     flash(
         _("The project %(name)s has been created. Add its classes.", name=project.name), "success"
@@ -304,7 +305,7 @@ def add_class(project_id: int) -> Page:
     except ServiceError as exc:
         if wants_json():
             raise
-        form.name.errors = [*form.name.errors, str(exc.message)]
+        form.name.errors = [*form.name.errors, refusal_text(exc)]
         return _project_page(project, status=_form_status(exc), class_form=form)
     flash(_("The class %(name)s has been added.", name=cls.name), "success")
     return redirect(url_for(".project", project_id=project.id, _anchor="classes"))
@@ -334,7 +335,7 @@ def update_settings(project_id: int) -> Page:
         field = form.threshold if exc.code.startswith("threshold") else form.name
         if exc.code.startswith("description"):
             field = form.description
-        field.errors = [*field.errors, str(exc.message)]
+        field.errors = [*field.errors, refusal_text(exc)]
         return _project_page(project, status=_form_status(exc), settings_form=form)
     flash(_("The project settings have been saved."), "success")
     return redirect(url_for(".project", project_id=project.id, _anchor="settings"))
@@ -368,7 +369,7 @@ def _outcome_json(project: Project, outcome: ExampleOutcome, name: str) -> dict[
     if outcome.error is not None:
         return {
             "file": name,
-            "error": {"code": outcome.error.code, "message": str(outcome.error.message)},
+            "error": {"code": outcome.error.code, "message": refusal_text(outcome.error)},
         }
     assert outcome.example is not None
     return {"file": name, "example": _example_json(project, outcome.example)}
@@ -426,7 +427,7 @@ def _upload_answer(
         project=project,
         cls=cls,
         added=len(added),
-        refused=[(name, str(error.message)) for name, error in refused if error is not None],
+        refused=[(name, refusal_text(error)) for name, error in refused if error is not None],
         skipped=[(name, str(message)) for name, message in skipped_rows],
         job=job,
     )
@@ -525,7 +526,7 @@ def train(project_id: int) -> Page:
     except ServiceError as exc:
         if wants_json():
             raise
-        return _project_page(project, status=exc.status, error=str(exc.message))
+        return _project_page(project, status=exc.status, error=refusal_text(exc))
     if wants_json():
         return jsonify({"job": job_json(project, job)}), 202
     return redirect(url_for(".project", project_id=project.id, job=job.id, _anchor="training"))
@@ -598,7 +599,7 @@ def rename_class(project_id: int, class_id: int) -> Page:
     except ServiceError as exc:
         if wants_json():
             raise
-        form.name.errors = [*form.name.errors, str(exc.message)]
+        form.name.errors = [*form.name.errors, refusal_text(exc)]
         return _class_page(project, cls, status=_form_status(exc), rename_form=form)
     flash(_("The class is now called %(name)s.", name=cls.name), "success")
     return redirect(url_for(".class_page", project_id=project.id, class_id=cls.id))
@@ -816,8 +817,8 @@ def delete_version(project_id: int, number: int) -> Page:
         versions.delete_version(project=project, version=found, blobs=blobs())
     except ServiceError as exc:
         if wants_json():
-            return render_error(409, str(exc.message), code=exc.code)
-        return _project_page(project, status=409, error=str(exc.message))
+            return render_error(409, refusal_text(exc), code=exc.code)
+        return _project_page(project, status=409, error=refusal_text(exc))
     flash(_("Version %(number)d has been deleted.", number=number), "success")
     return redirect(url_for(".project", project_id=project.id, _anchor="versions"))
 
