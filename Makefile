@@ -13,6 +13,7 @@ STAMPS := $(VENV)/.stamps
 help:
 	@echo "make run      set up, upgrade the database and serve Mirada on http://$(HOST):$(PORT)"
 	@echo "make install  set up only: virtual environment, dependencies, database, model"
+	@echo "make lint     ruff (style) and mypy (types) on the sources"
 	@echo "make test     install the dev dependencies and run lint and the whole test suite"
 	@echo "make lock     re-pin every dependency into requirements/*.lock"
 
@@ -57,6 +58,7 @@ run: install
 lint: $(STAMPS)/dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy src
 
 format: $(STAMPS)/dev
 	$(BIN)/ruff format src tests benchmarks
@@ -76,4 +78,4 @@ lock: | $(BIN)/python
 	sed -i 's/^torch==\(.*\)+cpu/torch==\1/' requirements/*.lock
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .coverage test-artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .coverage test-artifacts
