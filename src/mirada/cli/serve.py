@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from mirada.config import Settings
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
+class _Gunicorn(BaseApplication):
     """Gunicorn configured from arguments, serving the app factory's app."""
 
     def __init__(self, options: dict[str, Any]) -> None:

@@ -110,7 +110,7 @@ def _deadline_connection_class() -> type:
     from psycopg.connection import _WAIT_INTERVAL
     from psycopg.errors import _WaitTimeout
 
-    class DeadlineConnection(psycopg.Connection):  # type: ignore[type-arg]
+    class DeadlineConnection(psycopg.Connection):
         deadline_s: float | None = None
 
         def wait(

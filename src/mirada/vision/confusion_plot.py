@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from PIL import Image, ImageDraw, ImageFont
 
 Colour = tuple[int, int, int]
+# What ImageFont.load_default gives: a scalable font, or a bitmap one without FreeType.
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 WHITE: Colour = (255, 255, 255)
 BLUE: Colour = (33, 102, 172)
@@ -94,7 +96,7 @@ def _is_dark(colour: Colour) -> bool:
     return 0.299 * r + 0.587 * g + 0.114 * b < 150
 
 
-def _count_font(cell: int, widest: str) -> ImageFont.FreeTypeFont:
+def _count_font(cell: int, widest: str) -> Font:
     """The largest font, up to 0.3 of the cell and 22 px, that fits ``widest`` in a cell."""
     size = max(9, min(22, round(cell * 0.3)))
     font = ImageFont.load_default(size=size)
@@ -104,7 +106,7 @@ def _count_font(cell: int, widest: str) -> ImageFont.FreeTypeFont:
     return font
 
 
-def _truncate(text: str, font: ImageFont.FreeTypeFont, max_width: int) -> str:
+def _truncate(text: str, font: Font, max_width: int) -> str:
     """``text``, shortened with an ellipsis to fit ``max_width`` pixels."""
     if font.getlength(text) <= max_width:
         return text
@@ -113,15 +115,18 @@ def _truncate(text: str, font: ImageFont.FreeTypeFont, max_width: int) -> str:
     return text.rstrip() + ELLIPSIS
 
 
-def _line_height(font: ImageFont.FreeTypeFont) -> int:
-    ascent, descent = font.getmetrics()
-    return ascent + descent
+def _line_height(font: Font) -> int:
+    if isinstance(font, ImageFont.FreeTypeFont):
+        ascent, descent = font.getmetrics()
+        return ascent + descent
+    _left, top, _right, bottom = font.getbbox("Ag")  # a bitmap font has no metrics
+    return bottom - top
 
 
 def _paste_vertical(
     image: Image.Image,
     text: str,
-    font: ImageFont.FreeTypeFont,
+    font: Font,
     anchor_point: tuple[float, float],
     attach: str,
 ) -> None:

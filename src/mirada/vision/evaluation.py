@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
@@ -75,7 +75,8 @@ def check_trainable(class_counts: dict[str, int]) -> TrainingCheck:
     return check
 
 
-class Mistake(NamedTuple):
+@dataclass(frozen=True)
+class Mistake:
     """A misclassified example: its position in the input, true and predicted class indices."""
 
     index: int
@@ -124,7 +125,7 @@ class Evaluation:
             "macro_f1": self.macro_f1,
             "classes": [asdict(metrics) for metrics in self.classes],
             "confusion": self.confusion,
-            "mistakes": [mistake._asdict() for mistake in self.mistakes],
+            "mistakes": [asdict(mistake) for mistake in self.mistakes],
             "evaluated": list(self.evaluated),
         }
 

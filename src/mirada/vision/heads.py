@@ -49,13 +49,15 @@ class Head:
     def logits(self, embeddings: np.ndarray) -> np.ndarray:
         """Raw class scores ``[N, C]`` of ``[N, 1280]`` embeddings."""
         standardised = (np.asarray(embeddings, dtype=np.float32) - self.mean) / self.scale
-        return standardised @ self.weights.T + self.bias
+        logits: np.ndarray = standardised @ self.weights.T + self.bias
+        return logits
 
     def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
         """Softmax probabilities ``[N, C]`` (float32) of ``[N, 1280]`` embeddings."""
         logits = self.logits(embeddings)
         exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return exp / exp.sum(axis=1, keepdims=True)
+        probabilities: np.ndarray = exp / exp.sum(axis=1, keepdims=True)
+        return probabilities
 
     def to_bytes(self) -> bytes:
         """The head as an ``.npz`` file (no pickled objects)."""

@@ -91,11 +91,12 @@ def read_header(
     _raise_pillow_guard(jpeg_limit)
     image = _open(data)
     width, height = image.size
-    reducible = image.format == "JPEG" and min_short_side is not None
+    draft_side = min_short_side if image.format == "JPEG" else None
+    reducible = draft_side is not None
     if width * height > (jpeg_limit if reducible else max_pixels):
         raise _too_many_pixels(jpeg_limit if reducible else max_pixels, jpeg=reducible)
-    if reducible:
-        image.draft("RGB", (min_short_side, min_short_side))
+    if draft_side is not None:
+        image.draft("RGB", (draft_side, draft_side))
         if image.width * image.height > max_pixels:
             raise _too_many_pixels(jpeg_limit, jpeg=True)
     return Header(image, decoding_cost(image, original_size=(width, height)))
@@ -108,7 +109,7 @@ def decoding_cost(image: Image.Image, *, original_size: tuple[int, int]) -> int:
     (mode conversion, orientation); a progressive JPEG also keeps all its DCT
     coefficients (2 bytes per sample of the full-size image), whatever the scale.
     """
-    cost = image.width * image.height * BYTES_PER_PIXEL * 2
+    cost: float = image.width * image.height * BYTES_PER_PIXEL * 2
     if image.format == "JPEG" and image.info.get("progressive"):
         cost += original_size[0] * original_size[1] * _samples_per_pixel(image) * 2
     return int(cost)
@@ -121,7 +122,7 @@ def _samples_per_pixel(image: Image.Image) -> float:
         return 3.0
     h_max = max(h for _id, h, _v, _q in layers)
     v_max = max(v for _id, _h, v, _q in layers)
-    return sum(h * v for _id, h, v, _q in layers) / (h_max * v_max)
+    return float(sum(h * v for _id, h, v, _q in layers) / (h_max * v_max))
 
 
 def decode(header: Header) -> Image.Image:

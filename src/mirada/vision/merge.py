@@ -94,7 +94,8 @@ def merged_classifier(backbone_path: Path, head: Head) -> bytes:
         {"classes": json.dumps(head.class_names), "preprocessing": json.dumps(PREPROCESSING)},
     )
     onnx.checker.check_model(model)
-    return model.SerializeToString()
+    serialized: bytes = model.SerializeToString()
+    return serialized
 
 
 def export_bundle(

@@ -37,7 +37,7 @@ STOP_LINGER_S = 1.0  # a stopping worker still reads requests already on their w
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
-class LimitedParser(HTTPRequestParser):  # type: ignore[misc]
+class LimitedParser(HTTPRequestParser):
     """Refuses a body larger than its route accepts as soon as the headers are in.
 
     The request goes to the app without its body, so that the app answers its own 413
@@ -46,6 +46,7 @@ class LimitedParser(HTTPRequestParser):  # type: ignore[misc]
     """
 
     body_refused = False
+    content_length: int  # set by waitress's parser as the headers arrive
 
     @staticmethod
     def limit_for(method: str, path: str, signed_in: bool) -> int:
@@ -80,7 +81,7 @@ def route_limits(app: Flask, settings: Settings) -> type[LimitedParser]:
     return type("RouteLimitedParser", (LimitedParser,), {"limit_for": staticmethod(limit_for)})
 
 
-class DeadlineChannel(HTTPChannel):  # type: ignore[misc]
+class DeadlineChannel(HTTPChannel):
     """A connection that knows when its current request began and how much of it came."""
 
     request_started: float | None = None
@@ -116,10 +117,10 @@ class DeadlineChannel(HTTPChannel):  # type: ignore[misc]
         return elapsed > grace_s and self.request_bytes < min_rate * elapsed
 
 
-class DeadlineServer(TcpWSGIServer):  # type: ignore[misc]
+class DeadlineServer(TcpWSGIServer):
     """Waitress's server with ``DeadlineChannel`` connections, checked at each maintenance."""
 
-    channel_class = DeadlineChannel
+    channel_class: type = DeadlineChannel
     read_grace_s = 10.0
     min_rate = 1000.0
     max_per_address = 100  # one client cannot take the whole connection table
@@ -145,8 +146,10 @@ def resident_bytes() -> int:
         return int(statm.read().split()[1]) * PAGE_SIZE
 
 
-class BufferingWorker(Worker):  # type: ignore[misc]
+class BufferingWorker(Worker):
     """A gunicorn worker that serves with ``DeadlineServer`` on the arbiter's sockets."""
+
+    alive: bool  # gunicorn's: cleared to finish the requests under way and exit
 
     def run(self) -> None:
         settings = Settings()
