@@ -56,13 +56,13 @@ run: install
 	$(BIN)/mirada serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMPS)/dev
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks typings
+	$(BIN)/ruff format --check src tests benchmarks typings
 	$(BIN)/mypy src
 
 format: $(STAMPS)/dev
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks typings
+	$(BIN)/ruff check --fix src tests benchmarks typings
 
 test: $(STAMPS)/dev translations model lint
 	MIRADA_MODEL_PATH=$(abspath $(MODEL)) $(BIN)/pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
