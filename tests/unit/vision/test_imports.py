@@ -23,7 +23,8 @@ def imported_after(modules: list[str], watched: set[str]) -> list[str]:
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    return json.loads(result.stdout)
+    loaded: list[str] = json.loads(result.stdout)
+    return loaded
 
 
 @pytest.mark.parametrize("module", ["mirada.cli.classify", "mirada.cli.model"])
