@@ -132,7 +132,9 @@ def test_jobs_held_by_processes_that_ended_are_lost_at_once(app: Flask) -> None:
                 )
             )
         db.session.commit()
-        assert jobs.reap_stalled_jobs(heartbeat_timeout=timedelta(minutes=2)) == 3
+        lost = jobs.reap_stalled_jobs(session=db.session(), heartbeat_timeout=timedelta(minutes=2))
+        assert lost == 3
+        db.session.commit()
         found = {job.project_id: job for job in db.session.scalars(select(Job))}
         outcome = {project_id: (job.state, job.error) for project_id, job in found.items()}
     for project_id, (name, case) in zip(ids, cases.items(), strict=True):
@@ -147,4 +149,6 @@ def test_jobs_held_by_processes_that_ended_are_lost_at_once(app: Flask) -> None:
         for project_id, alive in ((ids[0], False), (ids[2], True), (ids[3], True)):
             project = db.session.get(Project, project_id)
             assert project is not None
-            assert (jobs.active_job(project=project, kind="train") is not None) is alive
+            assert (
+                jobs.active_job(session=db.session(), project=project, kind="train") is not None
+            ) is alive
