@@ -298,6 +298,7 @@ def _save_version(
             version.metrics = {**metrics, SERVING_COMPARISON: comparison.to_dict()}
         adopt_trained_version(project=project, version=version)
         session.flush()
+        session.expire(project, ["serving_version"])  # set by its id: load it again
     except BaseException:
         blobs.delete(head_key)
         raise
