@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
 
 from mirada.db import Job, Project, User
 from mirada.db.base import utcnow
-from mirada.db.job import FAILED, QUEUED, RUNNING
+from mirada.db.job import ACTIVE_CONDITION, FAILED, QUEUED, RUNNING
 from mirada.jobs.base import JobQueue
 from mirada.jobs.runners import Runner, current_runner, host_key, process_gone
 from mirada.services.errors import NotFound
@@ -55,16 +57,51 @@ def submit_job(*, session: Session, queue: JobQueue, project: Project, kind: str
     if existing is not None:
         return existing
     holder = current_runner() if queue.in_process else None
-    try:
-        with session.begin_nested():
-            job = create_job(session=session, project=project, kind=kind, holder=holder)
-    except IntegrityError:  # a double submit created it a moment ago
+    job_id = _insert_unless_active(session, project=project, kind=kind, holder=holder)
+    if job_id is None:  # a double submit created it a moment ago
         running = active_job(session=session, project=project, kind=kind)
         assert running is not None
         return running
-    job_id = job.id
     after_commit(session, lambda: queue.enqueue(job_id))
+    job = session.get(Job, job_id)
+    assert job is not None
     return job
+
+
+def _insert_unless_active(
+    session: Session, *, project: Project, kind: str, holder: Runner | None
+) -> int | None:
+    """The id of a new queued job, or None when the one active job of its kind exists.
+
+    The database's unique index decides (``INSERT ... ON CONFLICT DO NOTHING``): no
+    error, so no savepoint, whose release would commit on SQLite's Python driver.
+    """
+    values = {
+        "user_id": project.user_id,
+        "project_id": project.id,
+        "kind": kind,
+        "state": QUEUED,
+        "runner_host": holder.host if holder else None,
+        "runner_pid": holder.pid if holder else None,
+        "runner_token": holder.token if holder else None,
+    }
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):  # any other: a savepoint
+        try:
+            with session.begin_nested():
+                return create_job(session=session, project=project, kind=kind, holder=holder).id
+        except IntegrityError:
+            return None
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(Job)
+        .values(**values)
+        .on_conflict_do_nothing(
+            index_elements=["project_id", "kind"], index_where=text(ACTIVE_CONDITION)
+        )
+        .returning(Job.id)
+    )
+    return session.scalar(statement)
 
 
 def after_commit(session: Session, action: Callable[[], None]) -> None:
