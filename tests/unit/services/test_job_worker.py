@@ -218,7 +218,8 @@ def test_the_job_runner_does_not_import_the_business_code() -> None:
     code = (
         "import sys, mirada.jobs, mirada.jobs.worker, mirada.jobs.threads, mirada.jobs.inline,"
         " mirada.jobs.reaper; "
-        "print(sorted(m for m in sys.modules if m.startswith(('mirada.services', 'mirada.runtime', 'mirada.web'))))"
+        "print(sorted(m for m in sys.modules"
+        " if m.startswith(('mirada.services', 'mirada.runtime', 'mirada.web'))))"
     )
     found = subprocess.run(
         [sys.executable, "-c", code],
