@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from mirada.db import Job, User
+from mirada.db import Base, Job, User
 from mirada.db.base import utcnow
 from mirada.jobs.runners import current_runner, host_key
 from mirada.services import jobs
@@ -140,3 +141,26 @@ def test_lost_jobs_are_reaped_and_waiting_ones_left(session: Session) -> None:
         lost = cases[name][-1]
         expected = ("failed", "worker_lost") if lost else (cases[name][0], "")
         assert (job.state, job.error) == expected, name
+
+
+def test_a_double_submit_on_postgresql_keeps_the_first(postgres_url: str) -> None:
+    engine = create_engine(postgres_url)
+    Base.metadata.create_all(engine)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            project = make_project(session, f"{uuid.uuid4().hex}@example.org")
+            first = jobs.create_job(session=session, project=project, kind="train")
+            session.commit()
+            with Session(engine) as racing:  # the first look misses it, as in a race
+                again = jobs._insert_unless_active(
+                    racing, project=project, kind="train", holder=None
+                )
+                fresh = jobs._insert_unless_active(
+                    racing, project=project, kind="embed", holder=None
+                )
+                racing.commit()
+            assert again is None and fresh is not None and fresh != first.id
+            session.delete(session.get(User, project.user_id))
+            session.commit()
+    finally:
+        engine.dispose()
