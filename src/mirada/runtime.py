@@ -2,20 +2,29 @@
 background thread, decode budget).
 
 ``register`` picks each adapter once, from the settings, when the app is built; the
-accessors hand them to the services, in requests and in background jobs alike.
+accessors hand them to the doors (views, commands, the job runner), which pass them on
+to the services. It also gives the job queue the registry of job kinds, and starts the
+periodic check for lost jobs.
 """
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, cast
 
 from flask import Flask, current_app
 
 from mirada.config import Settings
+from mirada.db import db
 from mirada.heap import return_large_blocks
 from mirada.inference import Inference, inference_from
 from mirada.jobs import JobQueue, queue_from
+from mirada.jobs.base import JobContext, Registry, Resources
+from mirada.jobs.inline import InlineJobQueue
 from mirada.jobs.later import Later
+from mirada.jobs.reaper import Reaper
+from mirada.jobs.worker import Worker
 from mirada.services.mail import Mailer, SmtpMailer
 from mirada.storage import BlobStore, blob_store_from
 from mirada.vision.budget import DecodeBudget
@@ -30,9 +39,56 @@ def register(app: Flask, settings: Settings) -> None:
     app.extensions["mirada.later"] = Later(app)
     app.extensions["mirada.inference"] = inference_from(settings)
     app.extensions["mirada.decode_budget"] = DecodeBudget(settings.decode_budget_mb * 1_000_000)
-    queue = queue_from(settings)
-    queue.start(app)
+    worker = Worker(registry=job_kinds(), scope=lambda: _job_scope(app), reap=_reap_stalled_jobs)
+    app.extensions["mirada.worker"] = worker
+    queue = queue_from(settings, run=worker.run)
     app.extensions["mirada.jobs"] = queue
+    if queue.in_process:  # embedded mode: this process reaps lost jobs on a schedule
+        reaper = Reaper(worker.reap, interval_s=settings.job_heartbeat_timeout_s / 2)
+        app.extensions["mirada.reaper"] = reaper
+        reaper.start()
+
+
+# The job kinds. The training services (scikit-learn) load when a job first needs them.
+
+
+def _embed(context: JobContext) -> dict[str, Any]:
+    from mirada.services.training import run_embed_job
+
+    return run_embed_job(context)
+
+
+def _train(context: JobContext) -> dict[str, Any]:
+    from mirada.services.training import run_train_job
+
+    return run_train_job(context)
+
+
+def _reap_stalled_jobs(**kwargs: Any) -> int:
+    from mirada.services.jobs import reap_stalled_jobs
+
+    return reap_stalled_jobs(**kwargs)
+
+
+def job_kinds() -> Registry:
+    """What each kind of job runs."""
+    return {"embed": _embed, "train": _train}
+
+
+@contextmanager
+def _job_scope(app: Flask) -> Iterator[Resources]:
+    """What one job uses: its own app context and session, and the app's adapters."""
+    with app.app_context():
+        yield Resources(
+            session=db.session(),
+            settings=settings(),
+            blobs=blobs(),
+            inference=inference(),
+            budget=decode_budget(),
+        )
+
+
+# The accessors
 
 
 def settings() -> Settings:
@@ -56,8 +112,18 @@ def decode_budget() -> DecodeBudget:
 
 
 def job_queue() -> JobQueue:
-    """The job runner of the running app."""
+    """The job queue of the running app."""
     return cast(JobQueue, current_app.extensions["mirada.jobs"])
+
+
+def job_worker() -> Worker:
+    """What runs one job by its id (and reaps lost ones) in this process."""
+    return cast(Worker, current_app.extensions["mirada.worker"])
+
+
+def inline_job_queue() -> InlineJobQueue:
+    """A queue whose jobs this process runs itself, when it says (the CLI's ``train``)."""
+    return InlineJobQueue(run=job_worker().run)
 
 
 def mailer() -> Mailer:

@@ -293,7 +293,10 @@ def test_a_job_whose_process_dies_is_lost_at_once(
         assert job.state == "running"  # until someone looks
         assert job.runner_pid == worker.pid
         db.session.rollback()
-        assert jobs.reap_stalled_jobs(heartbeat_timeout=timedelta(hours=1)) == 1
+        assert (
+            jobs.reap_stalled_jobs(session=db.session(), heartbeat_timeout=timedelta(hours=1)) == 1
+        )
+        db.session.commit()
         job = db.session.scalar(select(Job))
         assert job is not None
         assert (job.state, job.error) == ("failed", "worker_lost")

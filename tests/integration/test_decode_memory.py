@@ -222,12 +222,13 @@ def test_an_embedding_job_waits_for_the_budget_instead_of_failing(app, browser) 
     with app.app_context():
         db.session.execute(update(Example).values(embedding_ready=False, embedding=None))
         db.session.commit()
-        job_id = jobs.create_job(project=db.session.get(Project, project_id), kind="embed").id
+        project = db.session.get(Project, project_id)
+        job_id = jobs.create_job(session=db.session(), project=project, kind="embed").id
+        db.session.commit()
     budget.acquire(budget.capacity, timeout=0)  # requests hold it all
 
     def run() -> None:
-        with app.app_context():
-            jobs.run_job(job_id)
+        app.extensions["mirada.worker"].run(job_id)
 
     worker = threading.Thread(target=run)
     worker.start()

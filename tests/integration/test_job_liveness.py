@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from mirada.db import Example, Job, Project, User, db
 from mirada.db.base import utcnow
+from mirada.jobs.reaper import Reaper
 from mirada.jobs.runners import current_runner, host_key
 from mirada.services import jobs
 from tests.support.projects import JSON, Browser, digit_pngs, wait_for_jobs
@@ -53,6 +54,8 @@ def test_jobs_waiting_for_the_busy_worker_are_not_lost(short_heartbeat: Flask) -
         release.wait(60)
 
     queue._executor().submit(occupy)
+    reaper = Reaper(app.extensions["mirada.worker"].reap, interval_s=0.1)  # often, here
+    reaper.start()
     try:
         assert busy.wait(10)
         ann, bob = Browser(app, "ann@example.com"), Browser(app, "bob@example.com")
@@ -66,7 +69,7 @@ def test_jobs_waiting_for_the_busy_worker_are_not_lost(short_heartbeat: Flask) -
             waiting = list(db.session.scalars(select(Job.id).order_by(Job.id)))
         assert len(waiting) == 4
         started = time.monotonic()
-        while time.monotonic() - started < WAITED_S:  # each poll and page reaps lost jobs
+        while time.monotonic() - started < WAITED_S:  # the reaper looks for lost jobs meanwhile
             for (browser, project_id), job_id in zip(projects, waiting, strict=True):
                 polled = browser.get(f"/projects/{project_id}/jobs/{job_id}", headers=JSON)
                 assert polled.json["job"]["state"] == "queued", polled.json
@@ -79,6 +82,7 @@ def test_jobs_waiting_for_the_busy_worker_are_not_lost(short_heartbeat: Flask) -
             states = db.session.scalars(select(Job.state).order_by(Job.id))
             assert list(states) == ["queued"] * 4
     finally:
+        reaper.stop()
         release.set()
     wait_for_jobs(app)
     with app.app_context():
@@ -132,7 +136,9 @@ def test_jobs_held_by_processes_that_ended_are_lost_at_once(app: Flask) -> None:
                 )
             )
         db.session.commit()
-        assert jobs.reap_stalled_jobs(heartbeat_timeout=timedelta(minutes=2)) == 3
+        lost = jobs.reap_stalled_jobs(session=db.session(), heartbeat_timeout=timedelta(minutes=2))
+        assert lost == 3
+        db.session.commit()
         found = {job.project_id: job for job in db.session.scalars(select(Job))}
         outcome = {project_id: (job.state, job.error) for project_id, job in found.items()}
     for project_id, (name, case) in zip(ids, cases.items(), strict=True):
@@ -147,4 +153,6 @@ def test_jobs_held_by_processes_that_ended_are_lost_at_once(app: Flask) -> None:
         for project_id, alive in ((ids[0], False), (ids[2], True), (ids[3], True)):
             project = db.session.get(Project, project_id)
             assert project is not None
-            assert (jobs.active_job(project=project, kind="train") is not None) is alive
+            assert (
+                jobs.active_job(session=db.session(), project=project, kind="train") is not None
+            ) is alive

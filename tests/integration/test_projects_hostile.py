@@ -58,11 +58,14 @@ def test_only_one_job_of_a_kind_can_be_active(app, browser) -> None:
     project_id = browser.create_project("Jobs")
     with app.app_context():
         project = db.session.get(Project, project_id)
-        first = jobs.create_job(project=project, kind="train")
+        first = jobs.create_job(session=db.session(), project=project, kind="train")
+        db.session.commit()
         with pytest.raises(IntegrityError):
-            jobs.create_job(project=project, kind="train")
+            jobs.create_job(session=db.session(), project=project, kind="train")
         db.session.rollback()
-        assert jobs.submit_job(project=project, kind="train").id == first.id
+        queue = app.extensions["mirada.jobs"]
+        found = jobs.submit_job(session=db.session(), queue=queue, project=project, kind="train")
+        assert found.id == first.id
         db.session.query(Job).delete()
         db.session.commit()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import time
 import zipfile
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from sqlalchemy import select
 
 from mirada.db import Example, Job, ModelVersion, Project, ProjectClass, User, db
 from mirada.db.base import utcnow
+from mirada.jobs.reaper import Reaper
 from tests.integration.helpers import count, errors_of, flashes_of, text
 from tests.support.images import encode
 from tests.support.projects import (
@@ -399,9 +401,19 @@ def test_the_job_answer_reports_a_dead_worker(app, browser) -> None:
         db.session.add(job)
         db.session.commit()
         job_id = job.id
-    response = browser.get(f"/projects/{project_id}/jobs/{job_id}", headers=JSON)
-    assert response.status_code == 200
-    answer = response.json["job"]
+    reaper = Reaper(app.extensions["mirada.worker"].reap, interval_s=0.05)  # soon, not in 60 s
+    reaper.start()
+    try:
+        deadline = time.monotonic() + 10
+        while True:  # no page reaps: the periodic check does
+            response = browser.get(f"/projects/{project_id}/jobs/{job_id}", headers=JSON)
+            assert response.status_code == 200
+            answer = response.json["job"]
+            if answer["state"] != "running" or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    finally:
+        reaper.stop()
     assert answer["state"] == "failed"
     assert answer["error"]["code"] == "worker_lost"
     assert "stopped before it finished" in answer["error"]["message"]

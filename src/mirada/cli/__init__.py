@@ -10,6 +10,7 @@ from mirada.cli.model import model
 from mirada.cli.projects import projects
 from mirada.cli.serve import serve
 from mirada.cli.storage import storage
+from mirada.cli.training import train
 from mirada.cli.translate import translate
 from mirada.cli.users import users
 
@@ -28,6 +29,7 @@ def main() -> None:
 main.add_command(classify)
 main.add_command(model)
 main.add_command(projects)
+projects.add_command(train)
 main.add_command(serve)
 main.add_command(storage)
 main.add_command(translate)

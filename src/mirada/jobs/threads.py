@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-
-from flask import Flask
 
 log = logging.getLogger(__name__)
 
 
 class ThreadJobQueue:
-    """A small pool of threads; each job runs in its own app context."""
+    """A small pool of threads; ``run(job_id)`` (a ``Worker``'s) runs each job."""
 
     in_process = True
 
-    def __init__(self, *, workers: int = 1) -> None:
+    def __init__(self, *, run: Callable[[int], None], workers: int = 1) -> None:
         self.workers = workers
-        self._app: Flask | None = None
+        self._run = run
         self._pool: ThreadPoolExecutor | None = None
-
-    def start(self, app: Flask) -> None:
-        self._app = app
 
     def _executor(self) -> ThreadPoolExecutor:
         if self._pool is None:
@@ -31,16 +27,10 @@ class ThreadJobQueue:
         return self._pool
 
     def enqueue(self, job_id: int) -> None:
-        if self._app is None:
-            raise RuntimeError("ThreadJobQueue.start(app) was not called")
-        self._executor().submit(self._run, self._app, job_id)
+        self._executor().submit(self._guarded, job_id)
 
-    @staticmethod
-    def _run(app: Flask, job_id: int) -> None:
-        from mirada.services.jobs import run_job
-
-        with app.app_context():
-            try:
-                run_job(job_id)
-            except Exception:  # run_job records failures; this is the last resort
-                log.exception("Job %s crashed outside its own error handling", job_id)
+    def _guarded(self, job_id: int) -> None:
+        try:
+            self._run(job_id)
+        except Exception:  # the worker records failures; this is the last resort
+            log.exception("Job %s crashed outside its own error handling", job_id)

@@ -1,56 +1,46 @@
-"""Background jobs: create them, run them with progress and a heartbeat, notice dead ones."""
+"""Background jobs: create them, hand them to the queue, find them, notice lost ones.
+
+Running a job (claim, progress, end) is the job runner's work: ``mirada.jobs.worker``.
+A submitted job reaches the queue only when the transaction that created it commits, so
+that no worker looks for a job that is not there yet, or never will be.
+"""
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Callable
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import event, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, SessionTransaction
 
-from mirada import runtime
-from mirada.db import Job, Project, User, db
+from mirada.db import Job, Project, User
 from mirada.db.base import utcnow
-from mirada.db.job import FAILED, FINISHED, QUEUED, RUNNING, SUCCEEDED
-from mirada.inference import InferenceUnavailable
+from mirada.db.job import ACTIVE_CONDITION, FAILED, QUEUED, RUNNING
+from mirada.jobs.base import JobQueue
 from mirada.jobs.runners import Runner, current_runner, host_key, process_gone
 from mirada.services.errors import NotFound
 
-log = logging.getLogger(__name__)
-
-Progress = Callable[[float, str], None]
-PROGRESS_INTERVAL_S = 0.5
+AFTER_COMMIT = "mirada.after_commit"  # in ``Session.info``: what to do once it commits
 
 
-class JobFailed(Exception):
-    """A job that cannot finish, for a reason a person can be told (``code`` and ``params``)."""
-
-    def __init__(self, code: str, **params: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.params = params
-
-
-def create_job(*, project: Project, kind: str, holder: Runner | None = None) -> Job:
+def create_job(
+    *, session: Session, project: Project, kind: str, holder: Runner | None = None
+) -> Job:
     """A queued job of ``kind`` on ``project``; ``holder``: the process it waits in, if any."""
     job = Job(user_id=project.user_id, project_id=project.id, kind=kind, state=QUEUED)
     if holder is not None:
         job.runner_host, job.runner_pid, job.runner_token = holder.host, holder.pid, holder.token
-    db.session.add(job)
-    db.session.commit()
+    session.add(job)
+    session.flush()
     return job
 
 
-def active_job(*, project: Project, kind: str) -> Job | None:
-    """The queued or running job of ``kind`` on ``project``, if any (dead ones reaped first)."""
-    reap_stalled_jobs(
-        heartbeat_timeout=timedelta(seconds=runtime.settings().job_heartbeat_timeout_s)
-    )
-    return db.session.scalar(
+def active_job(*, session: Session, project: Project, kind: str) -> Job | None:
+    """The queued or running job of ``kind`` on ``project``, if any."""
+    return session.scalar(
         select(Job)
         .where(Job.project_id == project.id, Job.kind == kind, Job.state.in_((QUEUED, RUNNING)))
         .order_by(Job.id.desc())
@@ -58,27 +48,85 @@ def active_job(*, project: Project, kind: str) -> Job | None:
     )
 
 
-def submit_job(*, project: Project, kind: str) -> Job:
-    """The queued or running job of ``kind`` on ``project``, or a new one handed to the queue."""
-    existing = active_job(project=project, kind=kind)
+def submit_job(*, session: Session, queue: JobQueue, project: Project, kind: str) -> Job:
+    """The queued or running job of ``kind`` on ``project``, or a new one for the queue.
+
+    The new job is handed to ``queue`` when the session's transaction commits.
+    """
+    existing = active_job(session=session, project=project, kind=kind)
     if existing is not None:
         return existing
-    queue = runtime.job_queue()
     holder = current_runner() if queue.in_process else None
-    try:
-        job = create_job(project=project, kind=kind, holder=holder)
-    except IntegrityError:  # a double submit created it a moment ago
-        db.session.rollback()
-        running = active_job(project=project, kind=kind)
+    job_id = _insert_unless_active(session, project=project, kind=kind, holder=holder)
+    if job_id is None:  # a double submit created it a moment ago
+        running = active_job(session=session, project=project, kind=kind)
         assert running is not None
         return running
-    queue.enqueue(job.id)
+    after_commit(session, lambda: queue.enqueue(job_id))
+    job = session.get(Job, job_id)
+    assert job is not None
     return job
 
 
-def latest_job(*, project: Project, kind: str) -> Job | None:
+def _insert_unless_active(
+    session: Session, *, project: Project, kind: str, holder: Runner | None
+) -> int | None:
+    """The id of a new queued job, or None when the one active job of its kind exists.
+
+    The database's unique index decides (``INSERT ... ON CONFLICT DO NOTHING``): no
+    error, so no savepoint, whose release would commit on SQLite's Python driver.
+    """
+    values = {
+        "user_id": project.user_id,
+        "project_id": project.id,
+        "kind": kind,
+        "state": QUEUED,
+        "runner_host": holder.host if holder else None,
+        "runner_pid": holder.pid if holder else None,
+        "runner_token": holder.token if holder else None,
+    }
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):  # any other: a savepoint
+        try:
+            with session.begin_nested():
+                return create_job(session=session, project=project, kind=kind, holder=holder).id
+        except IntegrityError:
+            return None
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(Job)
+        .values(**values)
+        .on_conflict_do_nothing(
+            index_elements=["project_id", "kind"], index_where=text(ACTIVE_CONDITION)
+        )
+        .returning(Job.id)
+    )
+    return session.scalar(statement)
+
+
+def after_commit(session: Session, action: Callable[[], None]) -> None:
+    """Do ``action`` once the session's current transaction commits; never if it rolls back."""
+    if AFTER_COMMIT not in session.info:
+        session.info[AFTER_COMMIT] = []
+        event.listen(session, "after_commit", _committed)
+        event.listen(session, "after_transaction_end", _ended)
+    session.info[AFTER_COMMIT].append(action)
+
+
+def _committed(session: Session) -> None:
+    actions, session.info[AFTER_COMMIT] = session.info[AFTER_COMMIT], []
+    for action in actions:
+        action()
+
+
+def _ended(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost one: rolled back if anything is left
+        session.info[AFTER_COMMIT] = []
+
+
+def latest_job(*, session: Session, project: Project, kind: str) -> Job | None:
     """The newest job of ``kind`` on ``project``, whatever its state."""
-    return db.session.scalar(
+    return session.scalar(
         select(Job)
         .where(Job.project_id == project.id, Job.kind == kind)
         .order_by(Job.id.desc())
@@ -86,15 +134,17 @@ def latest_job(*, project: Project, kind: str) -> Job | None:
     )
 
 
-def get_job(*, user: User, job_id: int) -> Job:
+def get_job(*, session: Session, user: User, job_id: int) -> Job:
     """One of the user's jobs; anyone else's answers NotFound."""
-    job = db.session.scalar(select(Job).where(Job.id == job_id, Job.user_id == user.id))
+    job = session.scalar(select(Job).where(Job.id == job_id, Job.user_id == user.id))
     if job is None:
-        raise NotFound("job_not_found", _l("No such job."))
+        raise NotFound("job_not_found")
     return job
 
 
-def reap_stalled_jobs(*, heartbeat_timeout: timedelta) -> int:
+def reap_stalled_jobs(
+    *, session: Session, heartbeat_timeout: timedelta, now: datetime | None = None
+) -> int:
     """Mark failed the jobs no process is running or holding any more; returns how many.
 
     A queued or running job whose process (on this host) has ended is lost at once. A
@@ -102,14 +152,14 @@ def reap_stalled_jobs(*, heartbeat_timeout: timedelta) -> int:
     process on another host, or one that hangs). A queued job never times out: it waits
     for a worker, however busy the workers are.
     """
-    now = utcnow()
-    stalled = db.session.execute(
+    now = now or utcnow()
+    stalled = session.execute(
         update(Job)
         .where(Job.state == RUNNING, Job.heartbeat_at < now - heartbeat_timeout)
         .values(state=FAILED, error="worker_lost", finished_at=now)
     )
-    lost = stalled.rowcount or 0
-    held_here = db.session.execute(
+    lost = getattr(stalled, "rowcount", 0) or 0
+    held_here = session.execute(
         select(Job.id, Job.runner_pid, Job.runner_token).where(
             Job.state.in_((QUEUED, RUNNING)), Job.runner_host == host_key()
         )
@@ -120,91 +170,10 @@ def reap_stalled_jobs(*, heartbeat_timeout: timedelta) -> int:
         if row.runner_pid is not None and process_gone(row.runner_pid, row.runner_token or "")
     ]
     if gone:
-        ended = db.session.execute(
+        ended = session.execute(
             update(Job)
             .where(Job.id.in_(gone), Job.state.in_((QUEUED, RUNNING)))
             .values(state=FAILED, error="worker_lost", finished_at=now)
         )
-        lost += ended.rowcount or 0
-    db.session.commit()
+        lost += getattr(ended, "rowcount", 0) or 0
     return lost
-
-
-def _runner(kind: str) -> Callable[[Job, Progress], dict[str, Any]]:
-    from mirada.services import training
-
-    runners: dict[str, Callable[[Job, Progress], dict[str, Any]]] = {
-        "embed": training.run_embed_job,
-        "train": training.run_train_job,
-    }
-    return runners[kind]
-
-
-def run_job(job_id: int) -> None:
-    """Run a queued job to the end, recording progress, success or the reason it failed."""
-    runner = current_runner()
-    claimed = db.session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.state == QUEUED)
-        .values(
-            state=RUNNING,
-            started_at=utcnow(),
-            heartbeat_at=utcnow(),
-            runner_host=runner.host,
-            runner_pid=runner.pid,
-            runner_token=runner.token,
-        )
-    )
-    db.session.commit()
-    if not claimed.rowcount:
-        return  # taken by another worker, or no longer queued
-    job = db.session.get(Job, job_id)
-    assert job is not None
-    last_beat = [0.0]
-
-    def progress(fraction: float, stage: str) -> None:
-        now = time.monotonic()
-        if now - last_beat[0] < PROGRESS_INTERVAL_S and fraction < 1:
-            return
-        last_beat[0] = now
-        db.session.execute(
-            update(Job)
-            .where(Job.id == job_id)
-            .values(progress=max(0.0, min(1.0, fraction)), stage=stage, heartbeat_at=utcnow())
-        )
-        db.session.commit()
-
-    try:
-        result = _runner(job.kind)(job, progress)
-    except JobFailed as failure:
-        db.session.rollback()
-        _finish(job_id, FAILED, error=failure.code, result={"params": failure.params})
-    except InferenceUnavailable as exc:
-        db.session.rollback()
-        log.error("Job %s (%s) needs the image model: %s", job_id, job.kind, exc)
-        missing = isinstance(exc.__cause__, FileNotFoundError)
-        code = "model_missing" if missing else "model_unavailable"
-        _finish(job_id, FAILED, error=code, result={})
-    except Exception:
-        db.session.rollback()
-        log.exception("Job %s (%s) failed", job_id, job.kind)
-        _finish(job_id, FAILED, error="internal_error", result={})
-    else:
-        _finish(job_id, SUCCEEDED, error="", result=result)
-
-
-def _finish(job_id: int, state: str, *, error: str, result: dict[str, Any]) -> None:
-    assert state in FINISHED
-    db.session.execute(
-        update(Job)
-        .where(Job.id == job_id)
-        .values(
-            state=state,
-            error=error,
-            result=result,
-            progress=1.0 if state == SUCCEEDED else Job.progress,
-            finished_at=utcnow(),
-            heartbeat_at=utcnow(),
-        )
-    )
-    db.session.commit()

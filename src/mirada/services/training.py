@@ -1,4 +1,8 @@
-"""Embedding examples and training versions: the work behind the Train button."""
+"""Embedding examples and training versions: the work behind the Train button.
+
+``run_embed_job`` and ``run_train_job`` are job functions: the job runner calls them
+with a ``JobContext`` and commits for them (see ``mirada.jobs.worker``).
+"""
 
 from __future__ import annotations
 
@@ -11,14 +15,16 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from PIL import Image
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from mirada import runtime
-from mirada.db import Example, Job, ModelVersion, Project, db
-from mirada.services import jobs
+from mirada.db import Example, Job, ModelVersion, Project
+from mirada.inference import Inference
+from mirada.jobs.base import JobContext, JobFailed, JobQueue
 from mirada.services.comparisons import SameExamples, evaluation_record, same_examples
 from mirada.services.errors import ServiceError
 from mirada.services.images import decode_upload, decoded_batches, read_upload
-from mirada.services.projects import class_counts, project_prefix
+from mirada.services.jobs import submit_job
+from mirada.services.projects import project_prefix
 from mirada.services.versions import adopt_trained_version
 from mirada.storage import BlobNotFound, BlobStore
 from mirada.vision.evaluation import Issue, check_trainable, evaluate
@@ -92,10 +98,15 @@ def _issues_json(issues: list[Issue]) -> list[dict[str, Any]]:
 # Embeddings
 
 
-def pending_embeddings(*, project: Project) -> int:
+def _issue_records(issues: list[Issue]) -> list[dict[str, Any]]:
+    """Issues as stored on a job or a version: code and parameters, no words."""
+    return [{"code": i.code, "params": i.params} for i in issues]
+
+
+def pending_embeddings(*, session: Session, project: Project) -> int:
     """How many examples of the project still wait for their embedding."""
     return (
-        db.session.scalar(
+        session.scalar(
             select(func.count(Example.id)).where(
                 Example.project_id == project.id, Example.embedding_ready.is_(False)
             )
@@ -104,93 +115,104 @@ def pending_embeddings(*, project: Project) -> int:
     )
 
 
-def request_embeddings(*, project: Project) -> Job | None:
+def request_embeddings(*, session: Session, queue: JobQueue, project: Project) -> Job | None:
     """Queue a job that embeds the project's new examples (unless one already waits)."""
-    if not pending_embeddings(project=project):
+    if not pending_embeddings(session=session, project=project):
         return None
-    return jobs.submit_job(project=project, kind="embed")
+    return submit_job(session=session, queue=queue, project=project, kind="embed")
 
 
-def _embed_pending(project_id: int, progress: jobs.Progress, start: float, end: float) -> int:
+def _embed_pending(context: JobContext, start: float, end: float) -> int:
+    session, settings, blobs = context.session, context.settings, context.blobs
     ids = list(
-        db.session.scalars(
+        session.scalars(
             select(Example.id)
-            .where(Example.project_id == project_id, Example.embedding_ready.is_(False))
+            .where(Example.project_id == context.project_id, Example.embedding_ready.is_(False))
             .order_by(Example.id)
         )
     )
-    settings, blobs, inference = runtime.settings(), runtime.blobs(), runtime.inference()
+
+    def unreadable(example_id: int) -> JobFailed:
+        example = session.get(Example, example_id)
+        return JobFailed("example_unreadable", filename=example.filename if example else "")
 
     def read(example_id: int) -> Header:
-        example = db.session.get(Example, example_id)
+        example = session.get(Example, example_id)
         assert example is not None
         try:
             return read_upload(blobs.get(example.image_key), settings=settings)
         except (BlobNotFound, ServiceError) as exc:
-            raise jobs.JobFailed("example_unreadable", filename=example.filename) from exc
+            raise unreadable(example_id) from exc
 
     def decode(example_id: int, header: Header) -> Image.Image:
         try:
             return decode_upload(header, settings=settings)
         except ServiceError as exc:
-            example = db.session.get(Example, example_id)
-            name = example.filename if example is not None else ""
-            raise jobs.JobFailed("example_unreadable", filename=name) from exc
+            raise unreadable(example_id) from exc
 
     done = 0
     batches = decoded_batches(
-        ids, read, decode, max_count=EMBED_BATCH, budget=runtime.decode_budget(), timeout=None
+        ids, read, decode, max_count=EMBED_BATCH, budget=context.budget, timeout=None
     )
     for batch in batches:
-        _store_embeddings(batch, inference.embed([image for _id, image in batch]))
+        vectors = context.inference.embed([image for _id, image in batch])
+        _store_embeddings(session, batch, vectors)
         done += len(batch)
-        progress(start + (end - start) * done / len(ids), "embedding")
+        context.progress(start + (end - start) * done / len(ids), "embedding")  # a checkpoint
     return len(ids)
 
 
-def _store_embeddings(batch: list[tuple[int, Image.Image]], vectors: np.ndarray) -> None:
+def _store_embeddings(
+    session: Session, batch: list[tuple[int, Image.Image]], vectors: np.ndarray
+) -> None:
     for (example_id, _image), vector in zip(batch, vectors.astype(EMBEDDING_DTYPE), strict=True):
-        example = db.session.get(Example, example_id)
+        example = session.get(Example, example_id)
         assert example is not None
         example.embedding = vector.tobytes()
         example.embedding_ready = True
-    db.session.commit()
+    session.flush()
 
 
-def run_embed_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
+def run_embed_job(context: JobContext) -> dict[str, Any]:
     """The embed job: compute the embedding of every example that lacks one."""
-    return {"embedded": _embed_pending(job.project_id, progress, 0.0, 1.0)}
+    return {"embedded": _embed_pending(context, 0.0, 1.0)}
 
 
 # Training
 
 
-def training_check(*, project: Project) -> tuple[list[Issue], list[Issue]]:
+def training_check(*, session: Session, project: Project) -> tuple[list[Issue], list[Issue]]:
     """The blocking errors and the warnings the project's examples give right now."""
-    counts = class_counts(project=project)
-    check = check_trainable({cls.name: counts[cls.id] for cls in project.classes})
+    counts: dict[int, int] = {
+        class_id: count
+        for class_id, count in session.execute(
+            select(Example.class_id, func.count(Example.id))
+            .where(Example.project_id == project.id)
+            .group_by(Example.class_id)
+        )
+    }
+    check = check_trainable({cls.name: counts.get(cls.id, 0) for cls in project.classes})
     return check.errors, check.warnings
 
 
-def start_training(*, project: Project) -> Job:
+def start_training(*, session: Session, queue: JobQueue, project: Project) -> Job:
     """Queue a training run, or refuse at once when the rules block it."""
-    errors, _warnings = training_check(project=project)
+    errors, _warnings = training_check(session=session, project=project)
     if errors:
-        raise ServiceError(
-            "training_blocked", " ".join(describe_issue(e.code, e.params) for e in errors)
-        )
-    return jobs.submit_job(project=project, kind="train")
+        raise ServiceError("training_blocked", issues=_issue_records(errors))
+    return submit_job(session=session, queue=queue, project=project, kind="train")
 
 
-def run_train_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
+def run_train_job(context: JobContext) -> dict[str, Any]:
     """The train job: embed what is missing, evaluate honestly, train, save a version."""
-    project = db.session.get(Project, job.project_id)
+    session = context.session
+    project = session.get(Project, context.project_id)
     assert project is not None
-    _embed_pending(project.id, progress, 0.0, 0.6)
+    _embed_pending(context, 0.0, 0.6)
     classes = list(project.classes)
     position = {cls.id: index for index, cls in enumerate(classes)}
     # Examples added while this job embedded wait for the next run.
-    rows = db.session.execute(
+    rows = session.execute(
         select(Example.id, Example.class_id, Example.embedding)
         .where(Example.project_id == project.id, Example.embedding_ready.is_(True))
         .order_by(Example.id)
@@ -198,12 +220,12 @@ def run_train_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     counts = np.bincount([position[row.class_id] for row in rows], minlength=len(classes))
     check = check_trainable({cls.name: int(n) for cls, n in zip(classes, counts, strict=True)})
     if check.errors:
-        raise jobs.JobFailed("training_blocked", issues=_issues_json(check.errors))
-    warnings = check.warnings
+        raise JobFailed("training_blocked", issues=_issue_records(check.errors))
     example_ids = [row.id for row in rows]
     embeddings = np.stack([np.frombuffer(row.embedding, dtype=EMBEDDING_DTYPE) for row in rows])
     labels = np.array([position[row.class_id] for row in rows])
     names = tuple(cls.name for cls in classes)
+    progress = context.progress
     progress(0.6, "evaluating")
     evaluation = evaluate(
         embeddings, labels, names, progress=lambda f: progress(0.6 + 0.3 * f, "evaluating")
@@ -211,12 +233,15 @@ def run_train_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     progress(0.9, "training")
     head = train_head(embeddings, labels, names)
     version = _save_version(
+        session=session,
+        blobs=context.blobs,
+        inference=context.inference,
         project=project,
         head_bytes=head.to_bytes(),
         metrics=_metrics(evaluation.to_dict(), example_ids, labels),
         classes=classes,
         labels=labels,
-        warnings=_issues_json(warnings),
+        warnings=_issue_records(check.warnings),
     )
     return training_result(project=project, version=version)
 
@@ -231,6 +256,9 @@ def _metrics(metrics: dict[str, Any], example_ids: list[int], labels: np.ndarray
 
 def _save_version(
     *,
+    session: Session,
+    blobs: BlobStore,
+    inference: Inference,
     project: Project,
     head_bytes: bytes,
     metrics: dict[str, Any],
@@ -238,39 +266,40 @@ def _save_version(
     labels: np.ndarray,
     warnings: list[dict[str, Any]],
 ) -> ModelVersion:
-    blobs = runtime.blobs()
+    """The new version, written (its head file first, so that a row never lacks its file;
+    a file whose row is never committed is swept by ``services.orphans``)."""
     head_key = f"{project_prefix(project)}/heads/{uuid.uuid4().hex}"
     blobs.put(head_key, head_bytes)
-    number = (
-        db.session.scalar(
-            select(func.max(ModelVersion.number)).where(ModelVersion.project_id == project.id)
-        )
-        or 0
-    ) + 1
     counts = np.bincount(labels, minlength=len(classes))
-    version = ModelVersion(
-        project_id=project.id,
-        number=number,
-        head_key=head_key,
-        class_names=[cls.name for cls in classes],
-        class_ids=[cls.id for cls in classes],
-        class_counts={cls.name: int(n) for cls, n in zip(classes, counts, strict=True)},
-        example_count=len(labels),
-        metrics=metrics,
-        warnings=warnings,
-        backbone_version=runtime.inference().model.version,
-    )
     previous = project.serving_version
     try:
-        db.session.add(version)
-        db.session.flush()
+        number = (
+            session.scalar(
+                select(func.max(ModelVersion.number)).where(ModelVersion.project_id == project.id)
+            )
+            or 0
+        ) + 1
+        version = ModelVersion(
+            project_id=project.id,
+            number=number,
+            head_key=head_key,
+            class_names=[cls.name for cls in classes],
+            class_ids=[cls.id for cls in classes],
+            class_counts={cls.name: int(n) for cls, n in zip(classes, counts, strict=True)},
+            example_count=len(labels),
+            metrics=metrics,
+            warnings=warnings,
+            backbone_version=inference.model.version,
+        )
+        session.add(version)
+        session.flush()
         comparison = _compare(previous, version, blobs) if previous is not None else None
         if comparison is not None:
             version.metrics = {**metrics, SERVING_COMPARISON: comparison.to_dict()}
         adopt_trained_version(project=project, version=version)
-        db.session.commit()
+        session.flush()
+        session.expire(project, ["serving_version"])  # set by its id: load it again
     except BaseException:
-        db.session.rollback()
         blobs.delete(head_key)
         raise
     return version

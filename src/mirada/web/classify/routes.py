@@ -19,9 +19,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from mirada.db import Classification, ProjectClass, User
+from mirada.db import Classification, ProjectClass, User, db
 from mirada.presenters.refusals import refusal_text
-from mirada.runtime import blobs, decode_budget, inference, settings
+from mirada.runtime import blobs, decode_budget, inference, job_queue, settings
 from mirada.services import classifications, projects
 from mirada.services.classifications import Upload, UploadOutcome
 from mirada.services.classifiers import ChosenModel, imagenet_model, project_model
@@ -213,7 +213,7 @@ def feedback(classification_id: int) -> Response:
         blobs=blobs(),
         budget=decode_budget(),
     )
-    request_embeddings(project=cls.project)
+    request_embeddings(session=db.session(), queue=job_queue(), project=cls.project)
     message = _("Thank you. The photo is now an example of %(name)s.", name=cls.name)
     if wants_json():
         return jsonify({"class": {"id": cls.id, "name": cls.name}, "message": message})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from flask import (
@@ -24,7 +23,7 @@ from werkzeug.datastructures import FileStorage
 from mirada.db import Example, Job, ModelVersion, Project, ProjectClass, User, db
 from mirada.db.job import FAILED, QUEUED, RUNNING, SUCCEEDED
 from mirada.presenters.refusals import refusal_text
-from mirada.runtime import blobs, decode_budget, settings
+from mirada.runtime import blobs, decode_budget, job_queue, settings
 from mirada.services import jobs, projects, versions
 from mirada.services.archives import SkippedEntry, unpacked_archive
 from mirada.services.comparisons import same_examples
@@ -105,10 +104,6 @@ def _class(project: Project, class_id: int) -> ProjectClass:
 def _form_id(name: str) -> int | None:
     """An id sent in a form field, or None."""
     return parse_id(request.form.get(name, ""))
-
-
-def _reap() -> None:
-    jobs.reap_stalled_jobs(heartbeat_timeout=timedelta(seconds=settings().job_heartbeat_timeout_s))
 
 
 # Jobs as the page and its script see them
@@ -221,21 +216,21 @@ def _shown_job(project: Project) -> Job | None:
     job_id = valid_id(request.args.get("job", type=int))
     if job_id is not None:
         try:
-            job = jobs.get_job(user=_user(), job_id=job_id)
+            job = jobs.get_job(session=db.session(), user=_user(), job_id=job_id)
         except NotFound:
             job = None
         if job is not None and job.project_id == project.id:
             return job
-    return jobs.latest_job(project=project, kind="train")
+    return jobs.latest_job(session=db.session(), project=project, kind="train")
 
 
 def _embedding_job(project: Project, pending: int) -> Job | None:
     """The embedding under way; or, while photos still wait for one, the last one that
     failed, so that its cause shows instead of an endless "still being prepared"."""
-    active = jobs.active_job(project=project, kind="embed")
+    active = jobs.active_job(session=db.session(), project=project, kind="embed")
     if active is not None or not pending:
         return active
-    latest = jobs.latest_job(project=project, kind="embed")
+    latest = jobs.latest_job(session=db.session(), project=project, kind="embed")
     return latest if latest is not None and latest.state == FAILED else None
 
 
@@ -247,11 +242,10 @@ def _project_page(
     class_form: ClassForm | None = None,
     settings_form: SettingsForm | None = None,
 ) -> tuple[str, int]:
-    _reap()
-    pending = pending_embeddings(project=project)
+    pending = pending_embeddings(session=db.session(), project=project)
     counts = projects.class_counts(project=project)
     classes = list(project.classes)
-    errors, warnings = training_check(project=project)
+    errors, warnings = training_check(session=db.session(), project=project)
     version_list = versions.list_versions(project=project)
     page = render_template(
         "projects/project.html",
@@ -395,7 +389,7 @@ def _upload_answer(
     cls: ProjectClass | None = None,
 ) -> Page:
     """What became of each file, as a page or JSON; embeddings start in the background."""
-    job = request_embeddings(project=project)
+    job = request_embeddings(session=db.session(), queue=job_queue(), project=project)
     added = [o for o in outcomes if o.example is not None]
     refused = [(name, o.error) for name, o in zip(names, outcomes, strict=True) if o.error]
     skipped_rows = [
@@ -522,7 +516,7 @@ def import_archive(project_id: int) -> Page:
 def train(project_id: int) -> Page:
     project = _project(project_id)
     try:
-        job = start_training(project=project)
+        job = start_training(session=db.session(), queue=job_queue(), project=project)
     except ServiceError as exc:
         if wants_json():
             raise
@@ -536,8 +530,7 @@ def train(project_id: int) -> Page:
 @login_required
 def job(project_id: int, job_id: int) -> Response:
     project = _project(project_id)
-    _reap()
-    found = jobs.get_job(user=_user(), job_id=job_id)
+    found = jobs.get_job(session=db.session(), user=_user(), job_id=job_id)
     if found.project_id != project.id:
         raise NotFound("job_not_found", _l("No such job."))
     response = jsonify({"job": job_json(project, found)})
