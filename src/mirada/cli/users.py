@@ -9,10 +9,13 @@ from datetime import datetime
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy.orm import Session
 
-from mirada.db import User
+from mirada.cli.transactions import committed
+from mirada.db import User, db
 from mirada.presenters.refusals import refusal_text
-from mirada.services import accounts, admin
+from mirada.runtime import settings
+from mirada.services import accounts, admin, signups
 from mirada.services.errors import ServiceError
 
 
@@ -29,6 +32,7 @@ def users() -> None:
     "--password-stdin", is_flag=True, help="Read the password from standard input (one line)."
 )
 @with_appcontext
+@committed
 def create(email: str, admin: bool, display_name: str, password_stdin: bool) -> None:
     """Create an account for EMAIL (asks for the password unless --password-stdin)."""
     if password_stdin:
@@ -37,7 +41,11 @@ def create(email: str, admin: bool, display_name: str, password_stdin: bool) -> 
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = accounts.register(
-            email=email, password=password, display_name=display_name, is_admin=admin
+            session=db.session(),
+            email=email,
+            password=password,
+            display_name=display_name,
+            is_admin=admin,
         )
     except ServiceError as exc:
         raise click.ClickException(refusal_text(exc)) from exc
@@ -47,7 +55,7 @@ def create(email: str, admin: bool, display_name: str, password_stdin: bool) -> 
 
 def _change(
     email: str,
-    change: Callable[[User], None],
+    change: Callable[[Session, User], None],
     done: str,
     already: tuple[Callable[[User], bool], str],
 ) -> None:
@@ -55,9 +63,10 @@ def _change(
     so, or say that the account already was so (``already``: the test and its sentence)."""
     was, already_done = already
     try:
-        user = admin.get_user_by_email(email)
+        session = db.session()
+        user = admin.get_user_by_email(session=session, email=email)
         unchanged = was(user)
-        change(user)
+        change(session, user)
     except ServiceError as exc:
         raise click.ClickException(f"{email}: {refusal_text(exc)}") from exc
     click.echo((already_done if unchanged else done).format(email=user.email))
@@ -66,11 +75,12 @@ def _change(
 @users.command("promote")
 @click.argument("email")
 @with_appcontext
+@committed
 def promote(email: str) -> None:
     """Make the account with EMAIL an administrator."""
     _change(
         email,
-        lambda user: admin.set_admin(actor=None, target=user, admin=True),
+        lambda session, user: admin.set_admin(session=session, actor=None, target=user, admin=True),
         "{email} is now an administrator.",
         (lambda user: user.is_admin, "{email} is already an administrator."),
     )
@@ -79,11 +89,14 @@ def promote(email: str) -> None:
 @users.command("demote")
 @click.argument("email")
 @with_appcontext
+@committed
 def demote(email: str) -> None:
     """Take administration away from the account with EMAIL."""
     _change(
         email,
-        lambda user: admin.set_admin(actor=None, target=user, admin=False),
+        lambda session, user: admin.set_admin(
+            session=session, actor=None, target=user, admin=False
+        ),
         "{email} is no longer an administrator.",
         (lambda user: not user.is_admin, "{email} is not an administrator."),
     )
@@ -92,11 +105,14 @@ def demote(email: str) -> None:
 @users.command("disable")
 @click.argument("email")
 @with_appcontext
+@committed
 def disable(email: str) -> None:
     """Disable the account with EMAIL and sign it out everywhere."""
     _change(
         email,
-        lambda user: admin.set_active(actor=None, target=user, active=False),
+        lambda session, user: admin.set_active(
+            session=session, actor=None, target=user, active=False
+        ),
         "{email} is disabled and signed out.",
         (lambda user: not user.is_active, "{email} is already disabled."),
     )
@@ -105,11 +121,14 @@ def disable(email: str) -> None:
 @users.command("enable")
 @click.argument("email")
 @with_appcontext
+@committed
 def enable(email: str) -> None:
     """Let the account with EMAIL sign in again."""
     _change(
         email,
-        lambda user: admin.set_active(actor=None, target=user, active=True),
+        lambda session, user: admin.set_active(
+            session=session, actor=None, target=user, active=True
+        ),
         "{email} is enabled.",
         (lambda user: user.is_active, "{email} is already enabled."),
     )
@@ -122,7 +141,7 @@ def _iso(moment: datetime | None) -> str | None:
 def _all_users() -> Iterator[User]:
     page = 1
     while True:
-        result = admin.list_users(page=page, per_page=200)
+        result = admin.list_users(session=db.session(), page=page, per_page=200)
         yield from result.users
         if page >= result.pages:
             return
@@ -161,14 +180,15 @@ def list_users(as_json: bool) -> None:
 @users.command("invite")
 @click.argument("email")
 @with_appcontext
+@committed
 def invite(email: str) -> None:
     """Print an invitation link that lets EMAIL create an account (any MIRADA_SIGNUP mode)."""
-    from mirada.runtime import settings
-    from mirada.services import signups
-    from mirada.web.links import external_url
+    from mirada.web.links import external_url  # the web's routes name the link
 
     try:
-        token = signups.invite(settings=settings(), email=email, invited_by=None)
+        token = signups.invite(
+            session=db.session(), settings=settings(), email=email, invited_by=None
+        )
     except ServiceError as exc:
         raise click.ClickException(refusal_text(exc)) from exc
     click.echo(external_url("signup.invitation", token=token))
