@@ -27,6 +27,7 @@ from mirada.web.throttled import Page
 
 bp = Blueprint("account", __name__)
 
+
 def _user() -> User:
     user = current_user()
     assert user is not None  # guaranteed by login_required
