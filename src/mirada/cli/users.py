@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy.orm import Session
 
 from mirada.cli.transactions import committed
 from mirada.db import User, db
+from mirada.presenters.accounts import change_done
 from mirada.presenters.refusals import refusal_text
 from mirada.runtime import settings
 from mirada.services import accounts, admin, signups
@@ -53,23 +53,27 @@ def create(email: str, admin: bool, display_name: str, password_stdin: bool) -> 
     click.echo(f"Created {kind} {user.email} (id {user.id}).")
 
 
-def _change(
-    email: str,
-    change: Callable[[Session, User], None],
-    done: str,
-    already: tuple[Callable[[User], bool], str],
-) -> None:
+# What ``mirada users`` says when the account already was as asked (the CLI's own words).
+ALREADY = {
+    "promote": "{email} is already an administrator.",
+    "demote": "{email} is not an administrator.",
+    "disable": "{email} is already disabled.",
+    "enable": "{email} is already enabled.",
+}
+
+
+def _change(email: str, change: str) -> None:
     """Apply ``change`` to the account with ``email`` through the admin service, then say
-    so, or say that the account already was so (``already``: the test and its sentence)."""
-    was, already_done = already
+    so as the user list does, or say that the account already was so."""
     try:
-        session = db.session()
-        user = admin.get_user_by_email(session=session, email=email)
-        unchanged = was(user)
-        change(session, user)
+        user = admin.get_user_by_email(session=db.session(), email=email)
+        already = admin.change_account(session=db.session(), actor=None, target=user, change=change)
     except ServiceError as exc:
         raise click.ClickException(f"{email}: {refusal_text(exc)}") from exc
-    click.echo((already_done if unchanged else done).format(email=user.email))
+    if already:
+        click.echo(ALREADY[change].format(email=user.email))
+    else:
+        click.echo(change_done(change, email=user.email))
 
 
 @users.command("promote")
@@ -78,12 +82,7 @@ def _change(
 @committed
 def promote(email: str) -> None:
     """Make the account with EMAIL an administrator."""
-    _change(
-        email,
-        lambda session, user: admin.set_admin(session=session, actor=None, target=user, admin=True),
-        "{email} is now an administrator.",
-        (lambda user: user.is_admin, "{email} is already an administrator."),
-    )
+    _change(email, "promote")
 
 
 @users.command("demote")
@@ -92,14 +91,7 @@ def promote(email: str) -> None:
 @committed
 def demote(email: str) -> None:
     """Take administration away from the account with EMAIL."""
-    _change(
-        email,
-        lambda session, user: admin.set_admin(
-            session=session, actor=None, target=user, admin=False
-        ),
-        "{email} is no longer an administrator.",
-        (lambda user: not user.is_admin, "{email} is not an administrator."),
-    )
+    _change(email, "demote")
 
 
 @users.command("disable")
@@ -108,14 +100,7 @@ def demote(email: str) -> None:
 @committed
 def disable(email: str) -> None:
     """Disable the account with EMAIL and sign it out everywhere."""
-    _change(
-        email,
-        lambda session, user: admin.set_active(
-            session=session, actor=None, target=user, active=False
-        ),
-        "{email} is disabled and signed out.",
-        (lambda user: not user.is_active, "{email} is already disabled."),
-    )
+    _change(email, "disable")
 
 
 @users.command("enable")
@@ -124,14 +109,7 @@ def disable(email: str) -> None:
 @committed
 def enable(email: str) -> None:
     """Let the account with EMAIL sign in again."""
-    _change(
-        email,
-        lambda session, user: admin.set_active(
-            session=session, actor=None, target=user, active=True
-        ),
-        "{email} is enabled.",
-        (lambda user: user.is_active, "{email} is already enabled."),
-    )
+    _change(email, "enable")
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from mirada.presenters.wording import Wording
+from mirada.presenters.wording import Wording, say
 
 REFUSALS: dict[str, Wording] = {
     "invalid_email": _l("Enter a valid email address."),
@@ -31,3 +31,16 @@ REFUSALS: dict[str, Wording] = {
     "photo_limit_invalid": _l("The photo limit must be a positive number."),
     "storage_limit_invalid": _l("The storage limit must be a positive number."),
 }
+
+# What the user list and ``mirada users`` say once an administrator changed an account.
+CHANGES_DONE: dict[str, Wording] = {
+    "disable": _l("%(email)s is disabled and signed out."),
+    "enable": _l("%(email)s is enabled."),
+    "promote": _l("%(email)s is now an administrator."),
+    "demote": _l("%(email)s is no longer an administrator."),
+}
+
+
+def change_done(change: str, *, email: str) -> str:
+    """The sentence for ``change`` (``services.admin.CHANGES``) made to ``email``."""
+    return say(CHANGES_DONE[change], {"email": email})

@@ -95,6 +95,28 @@ def set_admin(*, session: Session, actor: User | None, target: User, admin: bool
     target.is_admin = admin
 
 
+# What an administrator can do to an account: the flag each change sets, and to what.
+_CHANGES = {
+    "disable": ("is_active", False),
+    "enable": ("is_active", True),
+    "promote": ("is_admin", True),
+    "demote": ("is_admin", False),
+}
+CHANGES = tuple(_CHANGES)
+
+
+def change_account(*, session: Session, actor: User | None, target: User, change: str) -> bool:
+    """Apply ``change`` (one of ``CHANGES``) to ``target``, by the same rules as
+    ``set_active`` and ``set_admin``; returns whether the account already was so."""
+    flag, value = _CHANGES[change]
+    already = bool(getattr(target, flag)) == value
+    if flag == "is_active":
+        set_active(session=session, actor=actor, target=target, active=value)
+    else:
+        set_admin(session=session, actor=actor, target=target, admin=value)
+    return already
+
+
 MAX_PHOTO_LIMIT = 2**31 - 1
 MAX_STORAGE_LIMIT_BYTES = 2**62
 

@@ -91,3 +91,14 @@ def test_limits_are_positive_or_the_default(session: Session) -> None:
     assert (user.photo_limit, user.storage_limit_bytes) == (10, 5_000_000)
     admin.set_limits(target=user, photos=None, storage_bytes=None)
     assert (user.photo_limit, user.storage_limit_bytes) == (None, None)
+
+
+def test_a_named_change_says_whether_the_account_already_was_so(session: Session) -> None:
+    add(session, "root@example.org", is_admin=True)
+    user = add(session, "u@example.org")
+
+    assert admin.change_account(session=session, actor=None, target=user, change="promote") is False
+    assert admin.change_account(session=session, actor=None, target=user, change="promote") is True
+    assert admin.change_account(session=session, actor=None, target=user, change="disable") is False
+    assert user.is_admin and not user.is_active
+    assert set(admin.CHANGES) == {"disable", "enable", "promote", "demote"}

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import NamedTuple
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from mirada.db import User, db
+from mirada.db import db
+from mirada.presenters.accounts import change_done
 from mirada.presenters.refusals import refusal_text
 from mirada.runtime import settings
 from mirada.services import admin, quotas, signups
@@ -21,41 +19,6 @@ from mirada.web.links import external_url
 from mirada.web.redirects import safe_next
 
 bp = Blueprint("admin", __name__)
-
-
-class Action(NamedTuple):
-    """What a button on the user list does, and what it says afterwards."""
-
-    apply: Callable[[User, User], None]
-    done: Callable[[str], str]
-
-
-ACTIONS = {
-    "disable": Action(
-        lambda actor, target: admin.set_active(
-            session=db.session(), actor=actor, target=target, active=False
-        ),
-        lambda email: _("%(email)s is disabled and signed out.", email=email),
-    ),
-    "enable": Action(
-        lambda actor, target: admin.set_active(
-            session=db.session(), actor=actor, target=target, active=True
-        ),
-        lambda email: _("%(email)s is enabled.", email=email),
-    ),
-    "promote": Action(
-        lambda actor, target: admin.set_admin(
-            session=db.session(), actor=actor, target=target, admin=True
-        ),
-        lambda email: _("%(email)s is now an administrator.", email=email),
-    ),
-    "demote": Action(
-        lambda actor, target: admin.set_admin(
-            session=db.session(), actor=actor, target=target, admin=False
-        ),
-        lambda email: _("%(email)s is no longer an administrator.", email=email),
-    ),
-}
 
 
 @bp.get("/users")
@@ -104,19 +67,18 @@ def user_limits(user_id: int) -> Response:
 @bp.post("/users/<id:user_id>/<action>")
 @admin_required
 def user_action(user_id: int, action: str) -> Response:
-    chosen = ACTIONS.get(action)
-    if chosen is None:
+    if action not in admin.CHANGES:
         abort(404)
     actor = current_user()
     assert actor is not None  # guaranteed by admin_required
     target = admin.get_user(session=db.session(), user_id=user_id)
     back = safe_next(request.form.get("next"), url_for("admin.users"))
     try:
-        chosen.apply(actor, target)
+        admin.change_account(session=db.session(), actor=actor, target=target, change=action)
     except ServiceError as exc:
         flash(refusal_text(exc), "error")
         return redirect(back)
-    flash(chosen.done(target.email), "success")
+    flash(change_done(action, email=target.email), "success")
     return redirect(back)
 
 
