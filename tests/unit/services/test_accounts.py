@@ -83,7 +83,9 @@ def test_a_colliding_insert_is_refused_and_the_transaction_goes_on(
 ) -> None:
     """Two requests registering one address at once: the second one's insert fails in its
     savepoint, and what its transaction did before stays (the door may still commit)."""
-    other = accounts.register(session=session, email="bob@example.org", password=PASSWORD)
+    other = User(email="bob@example.org", password_hash="x")
+    session.add(other)
+    session.flush()  # written in this transaction, not committed
     twin = User(email="ann@example.org", password_hash="x")
 
     with pytest.raises(Conflict):
