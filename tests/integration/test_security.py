@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from mirada.db import PasswordResetToken, User, UserSession, db
-from mirada.services import password_reset
+from mirada.web.auth.mailing import mail_reset_link
 from tests.integration.helpers import (
     PASSWORD,
     add_user,
@@ -71,7 +71,7 @@ def reset_token(app: Flask) -> str:
         return f"http://localhost/auth/reset/{token}"
 
     with app.test_request_context():
-        password_reset.request_reset(
+        mail_reset_link(
             settings=app.extensions["mirada.settings"],
             mailer=app.extensions["mirada.mailer"],
             email=ALICE,

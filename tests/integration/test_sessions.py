@@ -9,8 +9,9 @@ from sqlalchemy import select, update
 
 from mirada.db import PasswordResetToken, User, UserSession, db
 from mirada.db.base import utcnow
-from mirada.services import admin, password_reset
+from mirada.services import admin
 from mirada.services.tokens import token_hash
+from mirada.web.auth.mailing import mail_reset_link
 from tests.integration.helpers import (
     NEW_PASSWORD,
     PASSWORD,
@@ -141,8 +142,12 @@ def test_disabling_a_user_deletes_its_sessions(app: Flask) -> None:
 
     with app.app_context():
         admin.set_active(
-            actor=db.session.get(User, admin_id), target=db.session.get(User, user_id), active=False
+            session=db.session(),
+            actor=db.session.get(User, admin_id),
+            target=db.session.get(User, user_id),
+            active=False,
         )
+        db.session.commit()
 
     assert count(app, UserSession) == 0
     assert not is_signed_in(web)
@@ -187,7 +192,7 @@ def test_deleting_the_account_removes_the_user_its_sessions_and_links(
     web, other, bob = signed_in(app, ALICE), signed_in(app, ALICE), signed_in(app, BOB)
     with app.test_request_context():
         for email in (ALICE, BOB):
-            password_reset.request_reset(
+            mail_reset_link(
                 settings=app.extensions["mirada.settings"],
                 mailer=app.extensions["mirada.mailer"],
                 email=email,

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 
 import click
 from flask.cli import with_appcontext
 
-from mirada.db import User
+from mirada.cli.transactions import committed
+from mirada.db import User, db
+from mirada.presenters.accounts import change_done
 from mirada.presenters.refusals import refusal_text
-from mirada.services import accounts, admin
+from mirada.runtime import settings
+from mirada.services import accounts, admin, signups
 from mirada.services.errors import ServiceError
 
 
@@ -29,6 +32,7 @@ def users() -> None:
     "--password-stdin", is_flag=True, help="Read the password from standard input (one line)."
 )
 @with_appcontext
+@committed
 def create(email: str, admin: bool, display_name: str, password_stdin: bool) -> None:
     """Create an account for EMAIL (asks for the password unless --password-stdin)."""
     if password_stdin:
@@ -37,7 +41,11 @@ def create(email: str, admin: bool, display_name: str, password_stdin: bool) -> 
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = accounts.register(
-            email=email, password=password, display_name=display_name, is_admin=admin
+            session=db.session(),
+            email=email,
+            password=password,
+            display_name=display_name,
+            is_admin=admin,
         )
     except ServiceError as exc:
         raise click.ClickException(refusal_text(exc)) from exc
@@ -45,74 +53,63 @@ def create(email: str, admin: bool, display_name: str, password_stdin: bool) -> 
     click.echo(f"Created {kind} {user.email} (id {user.id}).")
 
 
-def _change(
-    email: str,
-    change: Callable[[User], None],
-    done: str,
-    already: tuple[Callable[[User], bool], str],
-) -> None:
+# What ``mirada users`` says when the account already was as asked (the CLI's own words).
+ALREADY = {
+    "promote": "{email} is already an administrator.",
+    "demote": "{email} is not an administrator.",
+    "disable": "{email} is already disabled.",
+    "enable": "{email} is already enabled.",
+}
+
+
+def _change(email: str, change: str) -> None:
     """Apply ``change`` to the account with ``email`` through the admin service, then say
-    so, or say that the account already was so (``already``: the test and its sentence)."""
-    was, already_done = already
+    so as the user list does, or say that the account already was so."""
     try:
-        user = admin.get_user_by_email(email)
-        unchanged = was(user)
-        change(user)
+        user = admin.get_user_by_email(session=db.session(), email=email)
+        already = admin.change_account(session=db.session(), actor=None, target=user, change=change)
     except ServiceError as exc:
         raise click.ClickException(f"{email}: {refusal_text(exc)}") from exc
-    click.echo((already_done if unchanged else done).format(email=user.email))
+    if already:
+        click.echo(ALREADY[change].format(email=user.email))
+    else:
+        click.echo(change_done(change, email=user.email))
 
 
 @users.command("promote")
 @click.argument("email")
 @with_appcontext
+@committed
 def promote(email: str) -> None:
     """Make the account with EMAIL an administrator."""
-    _change(
-        email,
-        lambda user: admin.set_admin(actor=None, target=user, admin=True),
-        "{email} is now an administrator.",
-        (lambda user: user.is_admin, "{email} is already an administrator."),
-    )
+    _change(email, "promote")
 
 
 @users.command("demote")
 @click.argument("email")
 @with_appcontext
+@committed
 def demote(email: str) -> None:
     """Take administration away from the account with EMAIL."""
-    _change(
-        email,
-        lambda user: admin.set_admin(actor=None, target=user, admin=False),
-        "{email} is no longer an administrator.",
-        (lambda user: not user.is_admin, "{email} is not an administrator."),
-    )
+    _change(email, "demote")
 
 
 @users.command("disable")
 @click.argument("email")
 @with_appcontext
+@committed
 def disable(email: str) -> None:
     """Disable the account with EMAIL and sign it out everywhere."""
-    _change(
-        email,
-        lambda user: admin.set_active(actor=None, target=user, active=False),
-        "{email} is disabled and signed out.",
-        (lambda user: not user.is_active, "{email} is already disabled."),
-    )
+    _change(email, "disable")
 
 
 @users.command("enable")
 @click.argument("email")
 @with_appcontext
+@committed
 def enable(email: str) -> None:
     """Let the account with EMAIL sign in again."""
-    _change(
-        email,
-        lambda user: admin.set_active(actor=None, target=user, active=True),
-        "{email} is enabled.",
-        (lambda user: user.is_active, "{email} is already enabled."),
-    )
+    _change(email, "enable")
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -122,7 +119,7 @@ def _iso(moment: datetime | None) -> str | None:
 def _all_users() -> Iterator[User]:
     page = 1
     while True:
-        result = admin.list_users(page=page, per_page=200)
+        result = admin.list_users(session=db.session(), page=page, per_page=200)
         yield from result.users
         if page >= result.pages:
             return
@@ -161,14 +158,15 @@ def list_users(as_json: bool) -> None:
 @users.command("invite")
 @click.argument("email")
 @with_appcontext
+@committed
 def invite(email: str) -> None:
     """Print an invitation link that lets EMAIL create an account (any MIRADA_SIGNUP mode)."""
-    from mirada.runtime import settings
-    from mirada.services import signups
-    from mirada.web.links import external_url
+    from mirada.web.links import external_url  # the web's routes name the link
 
     try:
-        token = signups.invite(settings=settings(), email=email, invited_by=None)
+        token = signups.invite(
+            session=db.session(), settings=settings(), email=email, invited_by=None
+        )
     except ServiceError as exc:
         raise click.ClickException(refusal_text(exc)) from exc
     click.echo(external_url("signup.invitation", token=token))

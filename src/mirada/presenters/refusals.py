@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from mirada.presenters import training
+from mirada.presenters import accounts, training
 from mirada.presenters.wording import Wording, say
 from mirada.services.errors import ServiceError
 
-CONCEPTS: tuple[Mapping[str, Wording], ...] = (training.REFUSALS,)
+CONCEPTS: tuple[Mapping[str, Wording], ...] = (accounts.REFUSALS, training.REFUSALS)
 
 
 def _joined(tables: tuple[Mapping[str, Wording], ...]) -> dict[str, Wording]:

@@ -8,16 +8,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from mirada.config import Settings
-from mirada.db import PasswordResetToken, User, db
+from mirada.db import PasswordResetToken, User
 from mirada.db.base import utcnow
 from mirada.services import passwords, sessions, throttle, timezones
 from mirada.services.errors import Conflict, ServiceError, TooManyAttempts
-from mirada.storage import BlobStore, user_blob_prefix
+from mirada.storage import user_blob_prefix
 
 MAX_EMAIL_LENGTH = 254
 MAX_DISPLAY_NAME_LENGTH = 80
@@ -28,35 +28,30 @@ def normalize_email(email: str) -> str:
     """The canonical, lower-cased form of an address, or a ServiceError if it is not one."""
     email = email.strip()
     if not email or len(email) > MAX_EMAIL_LENGTH:
-        raise ServiceError("invalid_email", _l("Enter a valid email address."))
+        raise ServiceError("invalid_email")
     try:
         valid = validate_email(email, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise ServiceError("invalid_email", _l("Enter a valid email address.")) from exc
+        raise ServiceError("invalid_email") from exc
     return valid.normalized.lower()
 
 
-def find_by_email(email: str) -> User | None:
+def find_by_email(*, session: Session, email: str) -> User | None:
     """The user with this address, whatever its case."""
     try:
         normalized = normalize_email(email)
     except ServiceError:
         return None
-    return db.session.scalar(select(User).where(User.email == normalized))
+    return session.scalar(select(User).where(User.email == normalized))
 
 
 def clean_display_name(display_name: str) -> str:
     """The name with its blanks collapsed, or a refusal of control characters or length."""
     display_name = " ".join(display_name.split())
     if any(unicodedata.category(ch) == "Cc" for ch in display_name):
-        raise ServiceError(
-            "display_name_invalid", _l("The name contains characters that are not allowed.")
-        )
+        raise ServiceError("display_name_invalid")
     if len(display_name) > MAX_DISPLAY_NAME_LENGTH:
-        raise ServiceError(
-            "display_name_too_long",
-            _l("Use at most %(n)d characters for the name.", n=MAX_DISPLAY_NAME_LENGTH),
-        )
+        raise ServiceError("display_name_too_long", n=MAX_DISPLAY_NAME_LENGTH)
     return display_name
 
 
@@ -65,16 +60,32 @@ def clean_locale(locale: str | None) -> str | None:
     if locale in (None, ""):
         return None
     if locale not in LOCALES:
-        raise ServiceError("invalid_locale", _l("Choose one of the offered languages."))
+        raise ServiceError("invalid_locale")
     return locale
 
 
-def _email_taken() -> Conflict:
-    return Conflict("email_taken", _l("An account with this email already exists."))
+def email_taken() -> Conflict:
+    """The refusal of an address that already has an account."""
+    return Conflict("email_taken")
+
+
+def add_user(*, session: Session, user: User) -> User:
+    """Store a new account, or refuse its address when another request stored it first.
+
+    The insert runs in a savepoint, so a refusal leaves the rest of the transaction as it was.
+    """
+    try:
+        with session.begin_nested():
+            session.add(user)
+            session.flush()
+    except IntegrityError:  # the same address registered at the same moment
+        raise email_taken() from None
+    return user
 
 
 def register(
     *,
+    session: Session,
     email: str,
     password: str,
     display_name: str = "",
@@ -93,15 +104,9 @@ def register(
         timezone=timezones.clean_timezone(timezone),
         is_admin=is_admin,
     )
-    if db.session.scalar(select(User.id).where(User.email == normalized)) is not None:
-        raise _email_taken()
-    try:
-        db.session.add(user)
-        db.session.commit()
-    except IntegrityError:  # the same address registered at the same moment
-        db.session.rollback()
-        raise _email_taken() from None
-    return user
+    if session.scalar(select(User.id).where(User.email == normalized)) is not None:
+        raise email_taken()
+    return add_user(session=session, user=user)
 
 
 @dataclass(frozen=True)
@@ -122,24 +127,18 @@ class SignInLimits:
         )
 
 
+def _minutes(wait: int) -> int:
+    return max(1, (wait + 59) // 60)
+
+
 def too_many_attempts(wait: int) -> TooManyAttempts:
-    """The refusal of a throttled attempt, saying how many minutes to wait."""
-    minutes = max(1, (wait + 59) // 60)
-    return TooManyAttempts(
-        "too_many_attempts",
-        _l("Too many failed attempts. Try again in %(n)d minutes.", n=minutes),
-        retry_after_s=wait,
-    )
+    """The refusal of a throttled attempt, saying how many minutes (``n``) to wait."""
+    return TooManyAttempts("too_many_attempts", retry_after_s=wait, n=_minutes(wait))
 
 
 def too_many_requests(wait: int) -> TooManyAttempts:
     """The refusal of a request made too often (sign-ups, reset mails)."""
-    minutes = max(1, (wait + 59) // 60)
-    return TooManyAttempts(
-        "too_many_requests",
-        _l("Too many requests. Try again in %(n)d minutes.", n=minutes),
-        retry_after_s=wait,
-    )
+    return TooManyAttempts("too_many_requests", retry_after_s=wait, n=_minutes(wait))
 
 
 def _sign_in_limits(
@@ -158,6 +157,7 @@ def _sign_in_limits(
 
 def authenticate(
     *,
+    session: Session,
     email: str,
     password: str,
     address: str,
@@ -168,7 +168,8 @@ def authenticate(
 
     ``known_device(email)`` names the browser when it has signed in to that account before;
     its failures are counted apart from everyone else's, so neither a flood against the
-    account nor one from its address (a school's NAT, a proxy) locks it out.
+    account nor one from its address (a school's NAT, a proxy) locks it out. A failure stays
+    counted in ``session`` when this refuses: the door commits it.
     """
     try:
         normalized = normalize_email(email)
@@ -176,41 +177,42 @@ def authenticate(
         # Not an address, so no account; PostgreSQL text cannot hold NUL.
         normalized = email.replace("\x00", "").strip().lower()[:MAX_EMAIL_LENGTH]
     counted = _sign_in_limits(normalized, address, known_device(normalized), limits)
-    wait = throttle.take_all(counted)
+    wait = throttle.take_all(session=session, limits=counted)
     if wait:
         raise too_many_attempts(wait)
-    user = db.session.scalar(select(User).where(User.email == normalized))
+    user = session.scalar(select(User).where(User.email == normalized))
     if (
         not passwords.verify_password(user.password_hash if user else None, password)
         or user is None
     ):
-        raise ServiceError("bad_credentials", _l("Wrong email or password."))
+        raise ServiceError("bad_credentials")
     # The right password: the address's slot goes back, the account's failures are forgotten.
-    throttle.release(counted[:-1])
-    throttle.clear([counted[-1].key])
+    throttle.release(session=session, limits=counted[:-1])
+    throttle.clear(session=session, keys=[counted[-1].key])
     if not user.is_active:
-        raise ServiceError(
-            "account_disabled", _l("This account is disabled. Contact an administrator.")
-        )
+        raise ServiceError("account_disabled")
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
-        db.session.commit()
     return user
 
 
-def check_current_password(*, user: User, password: str, limits: SignInLimits) -> None:
-    """Refuse a wrong current password, at most ``limits.per_account`` times per window."""
+def check_current_password(
+    *, session: Session, user: User, password: str, limits: SignInLimits
+) -> None:
+    """Refuse a wrong current password, at most ``limits.per_account`` times per window
+    (the failure stays counted in ``session``)."""
     limit = throttle.Limit(f"reauth:{user.id}", limits.per_account, limits.window)
-    wait = throttle.take(limit)
+    wait = throttle.take(session=session, limit=limit)
     if wait:
         raise too_many_attempts(wait)
     if not passwords.verify_password(user.password_hash, password):
-        raise ServiceError("bad_current_password", _l("The current password is wrong."))
-    throttle.clear([limit.key])
+        raise ServiceError("bad_current_password")
+    throttle.clear(session=session, keys=[limit.key])
 
 
 def change_password(
     *,
+    session: Session,
     user: User,
     current_password: str,
     new_password: str,
@@ -218,50 +220,54 @@ def change_password(
     limits: SignInLimits,
 ) -> None:
     """Set a new password after checking the current one; ends every other session."""
-    check_current_password(user=user, password=current_password, limits=limits)
-    set_password(user=user, new_password=new_password, keep_session=keep_session)
+    check_current_password(session=session, user=user, password=current_password, limits=limits)
+    set_password(session=session, user=user, new_password=new_password, keep_session=keep_session)
 
 
-def set_password(*, user: User, new_password: str, keep_session: str | None = None) -> None:
+def set_password(
+    *, session: Session, user: User, new_password: str, keep_session: str | None = None
+) -> None:
     """Set a new password, spend every open reset link and end the user's sessions
     (all but ``keep_session``)."""
     passwords.check_policy(new_password, email=user.email)
     user.password_hash = passwords.hash_password(new_password)
-    db.session.execute(
+    session.execute(
         update(PasswordResetToken)
         .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
         .values(used_at=utcnow())
     )
-    db.session.commit()
-    sessions.end_user_sessions(user=user, keep_token=keep_session)
+    sessions.end_user_sessions(session=session, user=user, keep_token=keep_session)
 
 
 def update_profile(
     *, user: User, display_name: str, locale: str | None, timezone: str | None
 ) -> None:
-    """Change the display name, the preferred language and the time zone."""
-    user.display_name = clean_display_name(display_name)
-    user.locale = clean_locale(locale)
-    user.timezone = timezones.clean_timezone(timezone)
-    db.session.commit()
+    """Change the display name, the preferred language and the time zone: all of them, or
+    none when one is refused."""
+    name, language = clean_display_name(display_name), clean_locale(locale)
+    zone = timezones.clean_timezone(timezone)
+    user.display_name, user.locale, user.timezone = name, language, zone
 
 
 def adopt_timezone(*, user: User, timezone: str | None) -> None:
     """Give a user who has no time zone yet the one their browser reports, if it is known."""
     if user.timezone is None and timezones.is_known(timezone):
         user.timezone = timezone
-        db.session.commit()
 
 
-def delete_account(*, user: User, password: str, blobs: BlobStore, limits: SignInLimits) -> None:
-    """Delete the account and everything it owns (rows and files), after checking the password."""
-    check_current_password(user=user, password=password, limits=limits)
-    user_id = user.id
-    db.session.delete(user)
-    db.session.commit()
-    blobs.delete_prefix(user_blob_prefix(user_id))
+def delete_account(*, session: Session, user: User, password: str, limits: SignInLimits) -> str:
+    """Delete the account and its rows, after checking the password.
+
+    Returns the blob prefix of the account's files: the door deletes them once the
+    transaction is committed (rows go before their files, never the other way round).
+    """
+    check_current_password(session=session, user=user, password=password, limits=limits)
+    prefix = user_blob_prefix(user.id)
+    session.delete(user)
+    session.flush()
+    return prefix
 
 
-def count_users() -> int:
+def count_users(*, session: Session) -> int:
     """How many accounts exist."""
-    return db.session.scalar(select(func.count(User.id))) or 0
+    return session.scalar(select(func.count(User.id))) or 0

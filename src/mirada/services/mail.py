@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Protocol
 
@@ -56,3 +57,38 @@ class SmtpMailer:
     def send(self, *, to: str, subject: str, body: str) -> None:
         """Send the message now."""
         send_mail(settings=self._settings, to=to, subject=subject, body=body)
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A message's subject and body, in its reader's language."""
+
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A letter and its recipient: what a service asks its door to post once its
+    transaction is committed (so that a mailed link always works)."""
+
+    to: str
+    letter: Letter
+
+
+class Letters(Protocol):
+    """The mails the services send, worded by the door (``mirada.presenters.mail``)."""
+
+    def reset_password(self, *, link: str, minutes: int) -> Letter:
+        """The link to choose a new password, valid for ``minutes``."""
+
+    def confirm_account(self, *, link: str, hours: int) -> Letter:
+        """The link that turns a registration into an account, valid for ``hours``."""
+
+    def account_exists(self, *, sign_in_link: str) -> Letter:
+        """The warning to an address that already has an account."""
+
+
+def post(mailer: Mailer, envelope: Envelope) -> None:
+    """Send ``envelope`` with ``mailer``."""
+    mailer.send(to=envelope.to, subject=envelope.letter.subject, body=envelope.letter.body)

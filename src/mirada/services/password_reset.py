@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from mirada.config import Settings
-from mirada.db import PasswordResetToken, User, db
+from mirada.db import PasswordResetToken, User
 from mirada.db.base import utcnow
 from mirada.services import accounts, throttle
 from mirada.services.errors import ServiceError
-from mirada.services.mail import Mailer
+from mirada.services.mail import Envelope, Letters
 from mirada.services.tokens import new_token, token_hash
 
 
@@ -27,28 +26,35 @@ def request_limits(*, settings: Settings, address: str, email: str) -> list[thro
     ]
 
 
-def count_request(*, settings: Settings, address: str, email: str) -> None:
+def count_request(*, session: Session, settings: Settings, address: str, email: str) -> None:
     """Count one reset request, or refuse when its client or its address asked too often."""
     cleaned = email.replace("\x00", "").strip().lower()[: accounts.MAX_EMAIL_LENGTH]
-    wait = throttle.take_all(request_limits(settings=settings, address=address, email=cleaned))
+    limits = request_limits(settings=settings, address=address, email=cleaned)
+    wait = throttle.take_all(session=session, limits=limits)
     if wait:
         raise accounts.too_many_requests(wait)
 
 
 def request_reset(
-    *, settings: Settings, mailer: Mailer, email: str, link_for: Callable[[str], str]
-) -> None:
-    """Mail a reset link if an active account has this address; silent otherwise.
+    *,
+    session: Session,
+    settings: Settings,
+    letters: Letters,
+    email: str,
+    link_for: Callable[[str], str],
+) -> Envelope | None:
+    """A reset link for the active account with this address, as a letter to post once the
+    link is committed; None (and nothing written) when there is no such account.
 
     The web runs this in the background, after ``count_request``, so that the time of its
     answer does not tell whether the account exists.
     """
-    user = accounts.find_by_email(email)
+    user = accounts.find_by_email(session=session, email=email)
     if user is None or not user.is_active:
-        return
+        return None
     token = new_token()
     now = utcnow()
-    db.session.add(
+    session.add(
         PasswordResetToken(
             user_id=user.id,
             token_hash=token_hash(token),
@@ -56,41 +62,30 @@ def request_reset(
             expires_at=now + timedelta(seconds=settings.password_reset_max_age_s),
         )
     )
-    db.session.commit()
+    session.flush()
     minutes = settings.password_reset_max_age_s // 60
-    body = _(
-        "Someone asked to reset the password of your Mirada account.\n\n"
-        "To choose a new password, open this link within %(minutes)d minutes:\n\n%(link)s\n\n"
-        "If it was not you, ignore this message; your password stays as it is.",
-        minutes=minutes,
-        link=link_for(token),
-    )
-    mailer.send(to=user.email, subject=_("Reset your Mirada password"), body=body)
+    letter = letters.reset_password(link=link_for(token), minutes=minutes)
+    return Envelope(to=user.email, letter=letter)
 
 
-def _valid_token(token: str) -> PasswordResetToken:
-    row = db.session.scalar(
+def _valid_token(session: Session, token: str) -> PasswordResetToken:
+    row = session.scalar(
         select(PasswordResetToken).where(PasswordResetToken.token_hash == token_hash(token))
     )
     if row is None or row.used_at is not None or row.expires_at <= utcnow():
-        raise ServiceError(
-            "invalid_reset_link",
-            _l("This reset link is invalid, used or expired. Ask for a new one."),
-        )
+        raise ServiceError("invalid_reset_link")
     if not row.user.is_active:
-        raise ServiceError(
-            "account_disabled", _l("This account is disabled. Contact an administrator.")
-        )
+        raise ServiceError("account_disabled")
     return row
 
 
-def check_token(*, token: str) -> User:
+def check_token(*, session: Session, token: str) -> User:
     """The user a live reset token belongs to, or a refusal."""
-    return _valid_token(token).user
+    return _valid_token(session, token).user
 
 
-def redeem(*, token: str, new_password: str) -> User:
+def redeem(*, session: Session, token: str, new_password: str) -> User:
     """Set the new password, spend every open link of the user and end all their sessions."""
-    user = _valid_token(token).user
-    accounts.set_password(user=user, new_password=new_password)
+    user = _valid_token(session, token).user
+    accounts.set_password(session=session, user=user, new_password=new_password)
     return user

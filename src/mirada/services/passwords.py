@@ -6,7 +6,6 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask_babel import lazy_gettext as _l
 
 from mirada.services.errors import ServiceError
 
@@ -28,15 +27,12 @@ def common_passwords() -> frozenset[str]:
 def check_policy(password: str, *, email: str = "") -> None:
     """Refuse passwords that are too short, too long, common, or the email itself."""
     if len(password) < MIN_LENGTH:
-        raise ServiceError("password_too_short", _l("Use at least %(n)d characters.", n=MIN_LENGTH))
+        raise ServiceError("password_too_short", n=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        raise ServiceError("password_too_long", _l("Use at most %(n)d characters.", n=MAX_LENGTH))
+        raise ServiceError("password_too_long", n=MAX_LENGTH)
     lowered = password.lower()
     if lowered in common_passwords() or (email and lowered == email.lower()):
-        raise ServiceError(
-            "password_too_common",
-            _l("This password is too common. Choose one that is harder to guess."),
-        )
+        raise ServiceError("password_too_common")
 
 
 def hash_password(password: str) -> str:

@@ -17,37 +17,36 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from mirada.config import Settings
-from mirada.db import SignupToken, User, db
+from mirada.db import SignupToken, User
 from mirada.db.base import utcnow
 from mirada.services import accounts, passwords, throttle
-from mirada.services.errors import Conflict, ServiceError
-from mirada.services.mail import Mailer
+from mirada.services.errors import ServiceError
+from mirada.services.mail import Envelope, Letters
 from mirada.services.tokens import new_token, token_hash
 
 VERIFY = "verify"
 INVITE = "invite"
 
 
-def _count_attempt(*, settings: Settings, address: str) -> None:
+def _count_attempt(*, session: Session, settings: Settings, address: str) -> None:
     """Count one sign-up from ``address``, or refuse when it made too many this window."""
     limit = throttle.Limit(
         f"signup-ip:{address}",
         settings.signups_per_address,
         timedelta(seconds=settings.request_window_s),
     )
-    wait = throttle.take(limit)
+    wait = throttle.take(session=session, limit=limit)
     if wait:
         raise accounts.too_many_requests(wait)
 
 
 def register(
     *,
+    session: Session,
     settings: Settings,
     address: str,
     email: str,
@@ -58,8 +57,9 @@ def register(
 ) -> User:
     """Open mode: the account, at once (counted against ``address``)."""
     passwords.check_policy(password, email=accounts.normalize_email(email))
-    _count_attempt(settings=settings, address=address)
+    _count_attempt(session=session, settings=settings, address=address)
     return accounts.register(
+        session=session,
         email=email,
         password=password,
         display_name=display_name,
@@ -68,10 +68,10 @@ def register(
     )
 
 
-def _new_link(*, kind: str, email: str, max_age_s: int, **fields: object) -> str:
+def _new_link(session: Session, *, kind: str, email: str, max_age_s: int, **fields: object) -> str:
     token = new_token()
     now = utcnow()
-    db.session.add(
+    session.add(
         SignupToken(
             kind=kind,
             email=email,
@@ -81,7 +81,7 @@ def _new_link(*, kind: str, email: str, max_age_s: int, **fields: object) -> str
             **fields,
         )
     )
-    db.session.commit()
+    session.flush()
     return token
 
 
@@ -97,6 +97,7 @@ class AccountRequest:
 
 def check_account_request(
     *,
+    session: Session,
     settings: Settings,
     address: str,
     email: str,
@@ -114,43 +115,36 @@ def check_account_request(
         display_name=accounts.clean_display_name(display_name),
         locale=accounts.clean_locale(locale),
     )
-    _count_attempt(settings=settings, address=address)
+    _count_attempt(session=session, settings=settings, address=address)
     return request
 
 
 def request_account(
     *,
+    session: Session,
     settings: Settings,
-    mailer: Mailer,
+    letters: Letters,
     request: AccountRequest,
     confirm_link: Callable[[str], str],
     sign_in_link: str,
-) -> None:
-    """Mail a confirmation link, or, when the address has an account, a warning to its owner.
+) -> Envelope | None:
+    """A confirmation link, or, when the address has an account, a warning to its owner:
+    the letter to post once the transaction is committed.
 
     The web runs this in the background, after ``check_account_request``, so that neither
     its answer nor the time it takes tells the two cases apart. An address that has had its
-    mails for the window gets no more (a stranger cannot fill someone's inbox).
+    mails for the window gets no more (a stranger cannot fill someone's inbox): None.
     """
     window = timedelta(seconds=settings.request_window_s)
-    if throttle.take(
-        throttle.Limit(f"signup-to:{request.email}", settings.reset_requests_per_account, window)
-    ):
-        return
-    if accounts.find_by_email(request.email) is not None:
-        mailer.send(
-            to=request.email,
-            subject=_("Someone tried to create a Mirada account with your address"),
-            body=_(
-                "Someone tried to create a Mirada account with this address, which already "
-                "has one.\n\nIf it was you, sign in here (you can ask for a new password "
-                "there if you forgot it):\n\n%(link)s\n\n"
-                "If it was not you, ignore this message; nothing has changed.",
-                link=sign_in_link,
-            ),
-        )
-        return
+    limit = throttle.Limit(
+        f"signup-to:{request.email}", settings.reset_requests_per_account, window
+    )
+    if throttle.take(session=session, limit=limit):
+        return None
+    if accounts.find_by_email(session=session, email=request.email) is not None:
+        return Envelope(request.email, letters.account_exists(sign_in_link=sign_in_link))
     token = _new_link(
+        session,
         kind=VERIFY,
         email=request.email,
         max_age_s=settings.signup_link_max_age_s,
@@ -158,79 +152,75 @@ def request_account(
         display_name=request.display_name,
         locale=request.locale,
     )
-    mailer.send(
-        to=request.email,
-        subject=_("Confirm your Mirada account"),
-        body=_(
-            "To finish creating your Mirada account, open this link within %(hours)d hours "
-            "and enter the password you chose:\n\n%(link)s\n\n"
-            "If it was not you, ignore this message; no account is created.",
-            hours=max(1, settings.signup_link_max_age_s // 3600),
-            link=confirm_link(token),
-        ),
-    )
+    hours = max(1, settings.signup_link_max_age_s // 3600)
+    return Envelope(request.email, letters.confirm_account(link=confirm_link(token), hours=hours))
 
 
-def _live_link(token: str, kind: str) -> SignupToken:
-    row = db.session.scalar(
+def _live_link(session: Session, token: str, kind: str) -> SignupToken:
+    row = session.scalar(
         select(SignupToken).where(
             SignupToken.token_hash == token_hash(token), SignupToken.kind == kind
         )
     )
     if row is None or row.used_at is not None or row.expires_at <= utcnow():
-        raise ServiceError(
-            "invalid_signup_link",
-            _l("This link is invalid, used or expired."),
-        )
+        raise ServiceError("invalid_signup_link")
     return row
 
 
-def check_link(*, token: str, kind: str) -> SignupToken:
+def check_link(*, session: Session, token: str, kind: str) -> SignupToken:
     """The live confirmation or invitation behind ``token``, or a refusal."""
-    return _live_link(token, kind)
+    return _live_link(session, token, kind)
 
 
 def _create_user(
-    row: SignupToken, *, password_hash: str, display_name: str, locale: str | None
+    session: Session,
+    row: SignupToken,
+    *,
+    password_hash: str,
+    display_name: str,
+    locale: str | None,
 ) -> User:
     """The account ``row`` was waiting for; spends every open link to its address."""
     user = User(
         email=row.email, password_hash=password_hash, display_name=display_name, locale=locale
     )
-    db.session.add(user)
-    db.session.execute(
+    accounts.add_user(session=session, user=user)  # refused when the address got one meanwhile
+    session.execute(
         update(SignupToken)
         .where(SignupToken.email == row.email, SignupToken.used_at.is_(None))
         .values(used_at=utcnow())
     )
-    try:
-        db.session.commit()
-    except IntegrityError:  # the address got an account meanwhile
-        db.session.rollback()
-        raise Conflict("email_taken", _l("An account with this email already exists.")) from None
     return user
 
 
-def confirm_account(*, token: str, password: str, limits: accounts.SignInLimits) -> User:
-    """Turn a confirmed registration into an account, given the password chosen with it."""
-    row = _live_link(token, VERIFY)
+def confirm_account(
+    *, session: Session, token: str, password: str, limits: accounts.SignInLimits
+) -> User:
+    """Turn a confirmed registration into an account, given the password chosen with it
+    (a wrong one stays counted in ``session``)."""
+    row = _live_link(session, token, VERIFY)
     limit = throttle.Limit(f"confirm:{row.id}", limits.per_account, limits.window)
-    wait = throttle.take(limit)
+    wait = throttle.take(session=session, limit=limit)
     if wait:
         raise accounts.too_many_attempts(wait)
     if not row.password_hash or not passwords.verify_password(row.password_hash, password):
-        raise ServiceError("bad_credentials", _l("This is not the password you chose."))
+        raise ServiceError("not_the_chosen_password")
     return _create_user(
-        row, password_hash=row.password_hash, display_name=row.display_name, locale=row.locale
+        session,
+        row,
+        password_hash=row.password_hash,
+        display_name=row.display_name,
+        locale=row.locale,
     )
 
 
-def invite(*, settings: Settings, email: str, invited_by: User | None) -> str:
+def invite(*, session: Session, settings: Settings, email: str, invited_by: User | None) -> str:
     """An invitation token for ``email`` (refused when it already has an account)."""
     normalized = accounts.normalize_email(email)
-    if accounts.find_by_email(normalized) is not None:
-        raise Conflict("email_taken", _l("An account with this email already exists."))
+    if accounts.find_by_email(session=session, email=normalized) is not None:
+        raise accounts.email_taken()
     return _new_link(
+        session,
         kind=INVITE,
         email=normalized,
         max_age_s=settings.invitation_max_age_s,
@@ -238,13 +228,17 @@ def invite(*, settings: Settings, email: str, invited_by: User | None) -> str:
     )
 
 
-def accept_invitation(*, token: str, password: str, display_name: str, locale: str | None) -> User:
+def accept_invitation(
+    *, session: Session, token: str, password: str, display_name: str, locale: str | None
+) -> User:
     """The account an invitation was made for, with the password and name chosen now."""
-    row = _live_link(token, INVITE)
+    row = _live_link(session, token, INVITE)
     passwords.check_policy(password, email=row.email)
+    name, language = accounts.clean_display_name(display_name), accounts.clean_locale(locale)
     return _create_user(
+        session,
         row,
         password_hash=passwords.hash_password(password),
-        display_name=accounts.clean_display_name(display_name),
-        locale=accounts.clean_locale(locale),
+        display_name=name,
+        locale=language,
     )

@@ -6,7 +6,6 @@ import zoneinfo
 from functools import cache
 
 import pytz
-from flask_babel import lazy_gettext as _l
 
 from mirada.services.errors import ServiceError
 
@@ -43,7 +42,7 @@ def clean_timezone(name: str | None) -> str | None:
     if not name:
         return None
     if not is_known(name):
-        raise ServiceError("invalid_timezone", _l("Choose a time zone from the list."))
+        raise ServiceError("invalid_timezone")
     return name
 
 

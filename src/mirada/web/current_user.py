@@ -15,7 +15,7 @@ from typing import Any, TypeVar, cast
 from flask import abort, g, redirect, request, session, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from mirada.db import User
+from mirada.db import User, db
 from mirada.runtime import settings
 from mirada.services import sessions
 from mirada.services.tokens import new_token, token_hash
@@ -45,7 +45,9 @@ def load_current_user() -> None:
     if not isinstance(token, str):
         return
     row = sessions.resolve_session(
-        token=token, idle_lifetime=timedelta(hours=settings().session_idle_hours)
+        session=db.session(),
+        token=token,
+        idle_lifetime=timedelta(hours=settings().session_idle_hours),
     )
     if row is None:
         # Only the sign-in goes: the page's CSRF token stays valid, so a form left open in
@@ -64,6 +66,7 @@ def sign_in(user: User, *, remember: bool) -> None:
         else timedelta(hours=config.session_idle_hours)
     )
     token = sessions.start_session(
+        session=db.session(),
         user=user,
         remember=remember,
         lifetime=lifetime,
@@ -80,7 +83,7 @@ def sign_out() -> None:
     """End this browser's session on the server and clear its cookie."""
     token = session.get(SESSION_KEY)
     if isinstance(token, str):
-        sessions.end_session(token=token)
+        sessions.end_session(session=db.session(), token=token)
     session.clear()
     g.user = None
 

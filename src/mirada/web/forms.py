@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
+from flask import render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from mirada.presenters.refusals import refusal_text
-from mirada.services.errors import Conflict, ServiceError, TooManyAttempts
+from mirada.services.errors import Conflict, RetryLater, ServiceError, TooManyAttempts
 from mirada.services.passwords import MAX_LENGTH, MIN_LENGTH
 
 
@@ -55,3 +57,24 @@ def place_refusal(
     if isinstance(error, TooManyAttempts):
         return 429
     return 409 if isinstance(error, Conflict) else 422
+
+
+def retry_headers(error: ServiceError) -> dict[str, str]:
+    """``Retry-After`` for a refusal that may succeed later; nothing for the others."""
+    return {"Retry-After": str(error.retry_after_s)} if isinstance(error, RetryLater) else {}
+
+
+def refused_page(
+    template: str,
+    form: FlaskForm,
+    error: ServiceError,
+    *,
+    fields: Mapping[str, Field] | None = None,
+    status: int | None = None,
+    **context: Any,
+) -> tuple[str, int, dict[str, str]]:
+    """``template`` again with ``error`` placed on ``form`` (``place_refusal``): its status
+    (or ``status``), and Retry-After when the refusal is a throttled attempt."""
+    placed = place_refusal(form, error, fields)
+    page = render_template(template, form=form, **context)
+    return page, status or placed, retry_headers(error)

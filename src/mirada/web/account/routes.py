@@ -8,13 +8,12 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
-from werkzeug.wrappers import Response
+from wtforms import Field
 
-from mirada.db import User
-from mirada.presenters.refusals import refusal_text
+from mirada.db import User, db
 from mirada.runtime import blobs, settings
 from mirada.services import accounts, quotas, sessions
-from mirada.services.errors import ServiceError, TooManyAttempts
+from mirada.services.errors import ServiceError
 from mirada.web.account.forms import (
     DeleteAccountForm,
     PasswordForm,
@@ -22,11 +21,11 @@ from mirada.web.account.forms import (
     timezone_choices,
 )
 from mirada.web.current_user import current_user, login_required, session_token, sign_out
+from mirada.web.forms import place_refusal, retry_headers
 from mirada.web.i18n import browser_timezone
+from mirada.web.throttled import Page
 
 bp = Blueprint("account", __name__)
-
-Page = str | Response | tuple[str, int] | tuple[str, int, dict[str, str]]
 
 
 def _user() -> User:
@@ -56,19 +55,19 @@ def _page(status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
         profile_form=profile,
         password_form=forms.get("password") or PasswordForm(formdata=None),
         delete_form=forms.get("delete") or DeleteAccountForm(formdata=None),
-        session_count=sessions.count_sessions(user=user),
+        session_count=sessions.count_sessions(session=db.session(), user=user),
         standing=quotas.standing(user=user, settings=settings()),
         megabytes=quotas.megabytes,
     )
     return page, status
 
 
-def _throttled(refusal: TooManyAttempts, **forms: FlaskForm) -> Page:
-    """The account page with the refusal on the form that was throttled: 429, Retry-After."""
-    for form in forms.values():
-        form.form_errors.append(refusal_text(refusal))
-    page, status = _page(429, **forms)
-    return page, status, {"Retry-After": str(refusal.retry_after_s)}
+def _refused(name: str, form: FlaskForm, error: ServiceError, fields: dict[str, Field]) -> Page:
+    """The account page with ``error`` on the form ``name`` that was refused (under the field
+    it is about, else above the form): 422, or 429 with Retry-After when throttled."""
+    status = place_refusal(form, error, fields)
+    page, status = _page(status, **{name: form})
+    return page, status, retry_headers(error)
 
 
 @bp.get("/")
@@ -91,9 +90,8 @@ def profile() -> Page:
             timezone=form.timezone.data or None,
         )
     except ServiceError as exc:
-        field = form.timezone if exc.code == "invalid_timezone" else form.display_name
-        field.errors = [*field.errors, refusal_text(exc)]
-        return _page(422, profile=form)
+        fields = {"invalid_timezone": form.timezone, "": form.display_name}
+        return _refused("profile", form, exc, fields)
     flash(_("Your profile has been saved."), "success")
     return redirect(url_for("account.index"))
 
@@ -106,18 +104,16 @@ def password() -> Page:
         return _page(422, password=form)
     try:
         accounts.change_password(
+            session=db.session(),
             user=_user(),
             current_password=form.current_password.data or "",
             new_password=form.new_password.data or "",
             keep_session=session_token(),
             limits=accounts.SignInLimits.from_settings(settings()),
         )
-    except TooManyAttempts as exc:
-        return _throttled(exc, password=form)
-    except ServiceError as exc:
-        field = form.current_password if exc.code == "bad_current_password" else form.new_password
-        field.errors = [*field.errors, refusal_text(exc)]
-        return _page(422, password=form)
+    except ServiceError as exc:  # a wrong password stays counted: this view commits it
+        fields = {"bad_current_password": form.current_password, "password": form.new_password}
+        return _refused("password", form, exc, fields)
     flash(_("Your password has been changed. Your other sessions have been signed out."), "success")
     return redirect(url_for("account.index"))
 
@@ -125,7 +121,9 @@ def password() -> Page:
 @bp.post("/sessions/end-others")
 @login_required
 def end_other_sessions() -> Page:
-    ended = sessions.end_user_sessions(user=_user(), keep_token=session_token())
+    ended = sessions.end_user_sessions(
+        session=db.session(), user=_user(), keep_token=session_token()
+    )
     flash(
         ngettext(
             "%(num)d other browser has been signed out.",
@@ -144,17 +142,16 @@ def delete() -> Page:
     if not form.validate():
         return _page(422, delete=form)
     try:
-        accounts.delete_account(
+        files = accounts.delete_account(
+            session=db.session(),
             user=_user(),
             password=form.password.data or "",
-            blobs=blobs(),
             limits=accounts.SignInLimits.from_settings(settings()),
         )
-    except TooManyAttempts as exc:
-        return _throttled(exc, delete=form)
     except ServiceError as exc:
-        form.password.errors = [*form.password.errors, refusal_text(exc)]
-        return _page(422, delete=form)
+        return _refused("delete", form, exc, {"bad_current_password": form.password})
+    db.session.commit()  # the rows go first: a failure here leaves files, never rows without them
+    blobs().delete_prefix(files)
     sign_out()
     flash(_("Your account and its data have been deleted."), "info")
     return redirect(url_for("main.index"))

@@ -2,52 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import NamedTuple
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from mirada.db import User
+from mirada.db import db
+from mirada.presenters.accounts import change_done
 from mirada.presenters.refusals import refusal_text
 from mirada.runtime import settings
 from mirada.services import admin, quotas, signups
-from mirada.services.errors import Conflict, ServiceError
+from mirada.services.errors import ServiceError
 from mirada.web.admin.forms import InviteForm, LimitsForm
 from mirada.web.current_user import admin_required, current_user
-from mirada.web.forms import ConfirmForm
+from mirada.web.forms import ConfirmForm, refused_page
 from mirada.web.links import external_url
 from mirada.web.redirects import safe_next
 
 bp = Blueprint("admin", __name__)
-
-
-class Action(NamedTuple):
-    """What a button on the user list does, and what it says afterwards."""
-
-    apply: Callable[[User, User], None]
-    done: Callable[[str], str]
-
-
-ACTIONS = {
-    "disable": Action(
-        lambda actor, target: admin.set_active(actor=actor, target=target, active=False),
-        lambda email: _("%(email)s is disabled and signed out.", email=email),
-    ),
-    "enable": Action(
-        lambda actor, target: admin.set_active(actor=actor, target=target, active=True),
-        lambda email: _("%(email)s is enabled.", email=email),
-    ),
-    "promote": Action(
-        lambda actor, target: admin.set_admin(actor=actor, target=target, admin=True),
-        lambda email: _("%(email)s is now an administrator.", email=email),
-    ),
-    "demote": Action(
-        lambda actor, target: admin.set_admin(actor=actor, target=target, admin=False),
-        lambda email: _("%(email)s is no longer an administrator.", email=email),
-    ),
-}
 
 
 @bp.get("/users")
@@ -55,7 +26,7 @@ ACTIONS = {
 def users() -> str:
     search = request.args.get("q", "")
     page = request.args.get("page", 1, type=int) or 1
-    result = admin.list_users(search=search, page=page)
+    result = admin.list_users(session=db.session(), search=search, page=page)
     config = settings()
     return render_template(
         "admin/users.html",
@@ -72,7 +43,7 @@ def users() -> str:
 @admin_required
 def user_limits(user_id: int) -> Response:
     """Set a user's own photo and storage limits (empty: the defaults)."""
-    target = admin.get_user(user_id)
+    target = admin.get_user(session=db.session(), user_id=user_id)
     back = safe_next(request.form.get("next"), url_for("admin.users"))
     form = LimitsForm()
     if not form.validate():
@@ -96,25 +67,24 @@ def user_limits(user_id: int) -> Response:
 @bp.post("/users/<id:user_id>/<action>")
 @admin_required
 def user_action(user_id: int, action: str) -> Response:
-    chosen = ACTIONS.get(action)
-    if chosen is None:
+    if action not in admin.CHANGES:
         abort(404)
     actor = current_user()
     assert actor is not None  # guaranteed by admin_required
-    target = admin.get_user(user_id)
+    target = admin.get_user(session=db.session(), user_id=user_id)
     back = safe_next(request.form.get("next"), url_for("admin.users"))
     try:
-        chosen.apply(actor, target)
+        admin.change_account(session=db.session(), actor=actor, target=target, change=action)
     except ServiceError as exc:
         flash(refusal_text(exc), "error")
         return redirect(back)
-    flash(chosen.done(target.email), "success")
+    flash(change_done(action, email=target.email), "success")
     return redirect(back)
 
 
 @bp.route("/invitations", methods=["GET", "POST"])
 @admin_required
-def invitations() -> str | tuple[str, int]:
+def invitations() -> str | tuple[str, int] | tuple[str, int, dict[str, str]]:
     form = InviteForm()
     if not form.is_submitted():
         return render_template("admin/invitations.html", form=form, link=None)
@@ -123,12 +93,13 @@ def invitations() -> str | tuple[str, int]:
     config = settings()
     try:
         token = signups.invite(
-            settings=config, email=form.email.data or "", invited_by=current_user()
+            session=db.session(),
+            settings=config,
+            email=form.email.data or "",
+            invited_by=current_user(),
         )
     except ServiceError as exc:
-        form.email.errors = [*form.email.errors, refusal_text(exc)]
-        status = 409 if isinstance(exc, Conflict) else 422
-        return render_template("admin/invitations.html", form=form, link=None), status
+        return refused_page("admin/invitations.html", form, exc, fields={"": form.email}, link=None)
     return render_template(
         "admin/invitations.html",
         form=InviteForm(formdata=None),

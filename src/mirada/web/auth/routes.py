@@ -7,18 +7,24 @@ from functools import partial
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from mirada.db import db
 from mirada.presenters.refusals import refusal_text
 from mirada.runtime import later, mailer
 from mirada.services import accounts, password_reset
-from mirada.services.errors import ServiceError, TooManyAttempts
+from mirada.services.errors import ServiceError
 from mirada.web.auth.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm
+from mirada.web.auth.mailing import mail_reset_link
 from mirada.web.current_user import current_user, known_device, settings, sign_in, sign_out
+from mirada.web.forms import refused_page
 from mirada.web.i18n import browser_timezone
 from mirada.web.links import link_maker
 from mirada.web.redirects import safe_next
-from mirada.web.throttled import Page, client_address, throttled
+from mirada.web.throttled import Page, client_address
 
 bp = Blueprint("auth", __name__)
+
+# A refused sign-in: who you are is not known (401), or you may not come in (403).
+SIGN_IN_STATUS = {"bad_credentials": 401, "account_disabled": 403}
 
 
 def _home() -> str:
@@ -37,18 +43,16 @@ def login() -> Page:
         return render_template("auth/login.html", form=form), 422
     try:
         user = accounts.authenticate(
+            session=db.session(),
             email=form.email.data or "",
             password=form.password.data or "",
             address=client_address(),
             known_device=known_device,
             limits=accounts.SignInLimits.from_settings(settings()),
         )
-    except TooManyAttempts as exc:
-        return throttled("auth/login.html", form, exc)
-    except ServiceError as exc:
-        form.form_errors.append(refusal_text(exc))
-        status = 403 if exc.code == "account_disabled" else 401
-        return render_template("auth/login.html", form=form), status
+    except ServiceError as exc:  # the failure stays counted: this view returns, so it commits
+        status = SIGN_IN_STATUS.get(exc.code)
+        return refused_page("auth/login.html", form, exc, status=status)
     accounts.adopt_timezone(user=user, timezone=browser_timezone())
     sign_in(user, remember=bool(form.remember.data))
     return redirect(next_url)
@@ -70,12 +74,14 @@ def forgot_password() -> Page:
         return render_template("auth/forgot.html", form=form), 422
     email, config = form.email.data or "", settings()
     try:
-        password_reset.count_request(settings=config, address=client_address(), email=email)
-    except TooManyAttempts as exc:
-        return throttled("auth/forgot.html", form, exc)
+        password_reset.count_request(
+            session=db.session(), settings=config, address=client_address(), email=email
+        )
+    except ServiceError as exc:
+        return refused_page("auth/forgot.html", form, exc)
     later().submit(
         partial(
-            password_reset.request_reset,
+            mail_reset_link,
             settings=config,
             mailer=mailer(),
             email=email,
@@ -96,7 +102,7 @@ def forgot_password() -> Page:
 def reset_password(token: str) -> Page:
     form = ResetPasswordForm()
     try:
-        password_reset.check_token(token=token[:128])
+        password_reset.check_token(session=db.session(), token=token[:128])
     except ServiceError as exc:
         return render_template(
             "auth/link_invalid.html",
@@ -109,10 +115,12 @@ def reset_password(token: str) -> Page:
     if not form.validate():
         return render_template("auth/reset.html", form=form), 422
     try:
-        password_reset.redeem(token=token, new_password=form.password.data or "")
+        password_reset.redeem(
+            session=db.session(), token=token, new_password=form.password.data or ""
+        )
     except ServiceError as exc:
-        form.password.errors = [*form.password.errors, refusal_text(exc)]
-        return render_template("auth/reset.html", form=form), 422
+        # The new password, or its link that ended meanwhile: the words go under the field.
+        return refused_page("auth/reset.html", form, exc, fields={"": form.password})
     if current_user() is not None:
         sign_out()
     flash(_("Your password has been changed. Sign in with the new one."), "success")

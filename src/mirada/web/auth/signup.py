@@ -9,17 +9,19 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from wtforms import Field
 
-from mirada.db import User
+from mirada.db import User, db
 from mirada.presenters.refusals import refusal_text
 from mirada.runtime import later, mailer, settings
 from mirada.services import accounts, signups
-from mirada.services.errors import Conflict, ServiceError, TooManyAttempts
+from mirada.services.errors import ServiceError
 from mirada.web.auth.forms import ConfirmAccountForm, InvitationForm, RegisterForm
+from mirada.web.auth.mailing import mail_account_request
 from mirada.web.current_user import current_user, sign_in
 from mirada.web.errors import render_error
+from mirada.web.forms import refused_page
 from mirada.web.i18n import browser_timezone, select_locale
 from mirada.web.links import external_url, link_maker
-from mirada.web.throttled import Page, client_address, throttled
+from mirada.web.throttled import Page, client_address
 
 bp = Blueprint("signup", __name__)
 
@@ -28,22 +30,13 @@ def _home() -> str:
     return url_for("main.index")
 
 
-def _refused(
-    template: str, form: RegisterForm | InvitationForm, exc: ServiceError, **ctx: object
-) -> Page:
-    """``template`` with the refusal under the field it is about: 409 or 422."""
-    field: Field
-    if exc.code.startswith("password"):
-        field = form.password
-    elif exc.code.startswith("display_name"):
-        field = form.display_name
-    elif isinstance(form, RegisterForm):
-        field = form.email
-    else:
-        form.form_errors.append(refusal_text(exc))
-        return render_template(template, form=form, **ctx), exc.status
-    field.errors = [*field.errors, refusal_text(exc)]
-    return render_template(template, form=form, **ctx), (409 if isinstance(exc, Conflict) else 422)
+def _fields(form: RegisterForm | InvitationForm) -> dict[str, Field]:
+    """Where a refusal goes: under the password or the name; on the register page, the
+    rest (the address, taken or not one) under the email; else above the form."""
+    fields: dict[str, Field] = {"password": form.password, "display_name": form.display_name}
+    if isinstance(form, RegisterForm):
+        fields.update({"invalid_email": form.email, "email": form.email})
+    return fields
 
 
 def _welcome(user: User) -> None:
@@ -73,6 +66,7 @@ def register() -> Page:
         return _request_account(form)
     try:
         user = signups.register(
+            session=db.session(),
             settings=settings(),
             address=client_address(),
             email=form.email.data or "",
@@ -81,10 +75,8 @@ def register() -> Page:
             locale=select_locale(),
             timezone=browser_timezone(),
         )
-    except TooManyAttempts as exc:
-        return throttled("auth/register.html", form, exc)
     except ServiceError as exc:
-        return _refused("auth/register.html", form, exc)
+        return refused_page("auth/register.html", form, exc, fields=_fields(form))
     _welcome(user)
     return redirect(_home())
 
@@ -94,6 +86,7 @@ def _request_account(form: RegisterForm) -> Page:
     config = settings()
     try:
         request = signups.check_account_request(
+            session=db.session(),
             settings=config,
             address=client_address(),
             email=form.email.data or "",
@@ -101,13 +94,11 @@ def _request_account(form: RegisterForm) -> Page:
             display_name=form.display_name.data or "",
             locale=select_locale(),
         )
-    except TooManyAttempts as exc:
-        return throttled("auth/register.html", form, exc)
     except ServiceError as exc:
-        return _refused("auth/register.html", form, exc)
+        return refused_page("auth/register.html", form, exc, fields=_fields(form))
     later().submit(
         partial(
-            signups.request_account,
+            mail_account_request,
             settings=config,
             mailer=mailer(),
             request=request,
@@ -130,7 +121,7 @@ def _invalid_link(exc: ServiceError) -> Page:
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str) -> Page:
     try:
-        pending = signups.check_link(token=token[:128], kind=signups.VERIFY)
+        pending = signups.check_link(session=db.session(), token=token[:128], kind=signups.VERIFY)
     except ServiceError as exc:
         return _invalid_link(exc)
     form = ConfirmAccountForm()
@@ -141,16 +132,16 @@ def confirm(token: str) -> Page:
         return render_template(page, form=form, email=pending.email), 422
     try:
         user = signups.confirm_account(
+            session=db.session(),
             token=token,
             password=form.password.data or "",
             limits=accounts.SignInLimits.from_settings(settings()),
         )
-    except TooManyAttempts as exc:
-        return throttled(page, form, exc, email=pending.email)
-    except ServiceError as exc:
-        form.password.errors = [*form.password.errors, refusal_text(exc)]
-        status = 401 if exc.code == "bad_credentials" else exc.status
-        return render_template(page, form=form, email=pending.email), status
+    except ServiceError as exc:  # a wrong password stays counted: this view commits it
+        status = 401 if exc.code == "not_the_chosen_password" else None
+        codes = ("not_the_chosen_password", "email_taken", "invalid_signup_link")
+        fields: dict[str, Field] = dict.fromkeys(codes, form.password)  # throttled: above
+        return refused_page(page, form, exc, fields=fields, status=status, email=pending.email)
     _welcome(user)
     return redirect(_home())
 
@@ -158,7 +149,7 @@ def confirm(token: str) -> Page:
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def invitation(token: str) -> Page:
     try:
-        invited = signups.check_link(token=token[:128], kind=signups.INVITE)
+        invited = signups.check_link(session=db.session(), token=token[:128], kind=signups.INVITE)
     except ServiceError as exc:
         return _invalid_link(exc)
     form = InvitationForm()
@@ -169,12 +160,13 @@ def invitation(token: str) -> Page:
         return render_template(page, form=form, email=invited.email), 422
     try:
         user = signups.accept_invitation(
+            session=db.session(),
             token=token,
             password=form.password.data or "",
             display_name=form.display_name.data or "",
             locale=select_locale(),
         )
     except ServiceError as exc:
-        return _refused(page, form, exc, email=invited.email)
+        return refused_page(page, form, exc, fields=_fields(form), email=invited.email)
     _welcome(user)
     return redirect(_home())
