@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from mirada.db import Example, Job, ModelVersion, Project, ProjectClass, User, db
 from mirada.db.base import utcnow
+from mirada.services import jobs
 from tests.integration.helpers import count, errors_of, flashes_of, text
 from tests.support.images import encode
 from tests.support.projects import (
@@ -399,6 +400,8 @@ def test_the_job_answer_reports_a_dead_worker(app, browser) -> None:
         db.session.add(job)
         db.session.commit()
         job_id = job.id
+    with app.app_context():  # the job runner's reaper (pages only read a job's state)
+        jobs.reap_stalled_jobs(heartbeat_timeout=timedelta(minutes=2))
     response = browser.get(f"/projects/{project_id}/jobs/{job_id}", headers=JSON)
     assert response.status_code == 200
     answer = response.json["job"]

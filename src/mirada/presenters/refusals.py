@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from mirada.presenters import jobs, uploads, versions
 from mirada.presenters.wording import Wording, say
 from mirada.services.errors import ServiceError
 
-CONCEPTS: tuple[Mapping[str, Wording], ...] = ()
+CONCEPTS: tuple[Mapping[str, Wording], ...] = (
+    jobs.REFUSALS,
+    uploads.REFUSALS,
+    versions.REFUSALS,
+)
 
 
 def _joined(tables: tuple[Mapping[str, Wording], ...]) -> dict[str, Wording]:
