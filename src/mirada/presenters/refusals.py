@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from mirada.presenters import accounts, training
+from mirada.presenters import accounts, jobs, uploads, versions
 from mirada.presenters.wording import Wording, say
 from mirada.services.errors import ServiceError
 
-CONCEPTS: tuple[Mapping[str, Wording], ...] = (accounts.REFUSALS, training.REFUSALS)
+CONCEPTS: tuple[Mapping[str, Wording], ...] = (
+    accounts.REFUSALS,
+    jobs.REFUSALS,
+    uploads.REFUSALS,
+    versions.REFUSALS,
+)
 
 
 def _joined(tables: tuple[Mapping[str, Wording], ...]) -> dict[str, Wording]:

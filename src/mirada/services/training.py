@@ -11,8 +11,6 @@ import uuid
 from typing import Any
 
 import numpy as np
-from flask_babel import format_decimal
-from flask_babel import gettext as _
 from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -35,67 +33,6 @@ log = logging.getLogger(__name__)
 
 EMBED_BATCH = 32
 SERVING_COMPARISON = "serving_comparison"  # in a version's metrics: against the serving one
-
-
-# What people read about the rules and failures
-
-
-def describe_issue(code: str, params: dict[str, Any]) -> str:
-    """A training rule's error or warning as a sentence in the current language."""
-    classes = ", ".join(params.get("classes", []))
-    if code == "too_few_classes":
-        return _("Add at least two classes to train.")
-    if code == "too_few_examples":
-        return _(
-            "Each class needs at least %(n)d examples to train. Add more to: %(classes)s.",
-            n=params.get("minimum", 5),
-            classes=classes,
-        )
-    if code == "few_examples":
-        return _(
-            "Fewer than %(n)d examples in: %(classes)s. The results may be unreliable.",
-            n=params.get("recommended", 20),
-            classes=classes,
-        )
-    if code == "imbalanced":
-        return _(
-            "The classes are unbalanced: %(largest)s has %(ratio)s times as many examples as "
-            "%(smallest)s. Training weighs them equally, but more examples of the small "
-            "classes would help.",
-            largest=params.get("largest", ""),
-            smallest=params.get("smallest", ""),
-            ratio=format_decimal(params.get("ratio", 0), "#,##0.0"),
-        )
-    return code
-
-
-def describe_job_error(job: Job) -> str:
-    """Why a job failed, for a person."""
-    params = job.result.get("params", {}) if isinstance(job.result, dict) else {}
-    if job.error == "training_blocked":
-        return " ".join(describe_issue(i["code"], i["params"]) for i in params.get("issues", []))
-    if job.error == "worker_lost":
-        return _("The worker running this job stopped before it finished. Start it again.")
-    if job.error == "model_missing":
-        return _(
-            "The image model file is missing, so the photos cannot be read. Create it on the "
-            "server with 'mirada model export', then try again."
-        )
-    if job.error == "model_unavailable":
-        return _("The image model is not available right now. Try again later.")
-    if job.error == "example_unreadable":
-        return _(
-            "The example %(name)s could not be read. Delete it and try again.",
-            name=params.get("filename", ""),
-        )
-    return _("Something went wrong while running this job. It has been logged.")
-
-
-def _issues_json(issues: list[Issue]) -> list[dict[str, Any]]:
-    return [{"code": i.code, "params": i.params} for i in issues]
-
-
-# Embeddings
 
 
 def _issue_records(issues: list[Issue]) -> list[dict[str, Any]]:

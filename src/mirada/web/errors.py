@@ -149,13 +149,21 @@ def _untrusted_host(error: SecurityError) -> tuple[Response, int]:
     return Response(message + "\n", status=400, mimetype="text/plain"), 400
 
 
-def _service_error(
-    error: ServiceError,
-) -> tuple[Response | str, int] | tuple[Response | str, int, dict[str, str]]:
+def error_response(status: int, message: str | None = None, code: str | None = None) -> Response:
+    """``render_error`` as one response object."""
+    return make_response(render_error(status, message, code))
+
+
+def refusal_response(error: ServiceError) -> Response:
+    """A service's refusal as an error page or JSON, with its status and Retry-After."""
+    response = error_response(error.status, refusal_text(error), code=error.code)
+    response.headers.update(retry_headers(response.status_code, [error]))
+    return response
+
+
+def _service_error(error: ServiceError) -> Response:
     db.session.rollback()
-    body, status = render_error(error.status, refusal_text(error), code=error.code)
-    headers = retry_headers(status, [error])
-    return (body, status, headers) if headers else (body, status)
+    return refusal_response(error)
 
 
 def refusal_status(errors: Sequence[ServiceError]) -> int:

@@ -1,19 +1,32 @@
-"""Sentences about versions: which one answers and why, how a training ended, how two
-versions compare on the same examples, and how each was evaluated."""
+"""The words about trained versions: which one answers and why, how a training ended, how
+two versions compare on the same examples, and how each was evaluated."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from mirada.db import ModelVersion
+from mirada.presenters.numbers import percent
+from mirada.presenters.wording import Wording
 from mirada.services.comparisons import SameExamples
 from mirada.services.training import SERVING_COMPARISON
-from mirada.web.formatting import percent
 
 FEW_EXAMPLES = 20  # below this, a same-example comparison is said to be rough
+
+REFUSALS: dict[str, Wording] = {
+    "versions_required": _l("Choose two versions to compare."),
+}
+
+
+class Evaluated(Protocol):
+    """What ``evaluations_differ`` needs of a version (a ``mirada.db.ModelVersion``)."""
+
+    class_names: list[str]
+    metrics: dict[str, Any]
 
 
 def _percent(value: float | None) -> str:
@@ -72,7 +85,7 @@ def worse_text(comparison: SameExamples, *, switched: bool) -> str:
     )
 
 
-def serving_comparison(metrics: dict[str, Any]) -> dict[str, Any] | None:
+def serving_comparison(metrics: Mapping[str, Any]) -> dict[str, Any] | None:
     """A version against the one answering when it was trained, for the version's page."""
     raw = metrics.get(SERVING_COMPARISON)
     if not isinstance(raw, dict):
@@ -81,7 +94,7 @@ def serving_comparison(metrics: dict[str, Any]) -> dict[str, Any] | None:
     return {"text": comparison_text(comparison), "worse": comparison.newer_is_worse}
 
 
-def training_done_text(result: dict[str, Any], *, serving_now: int | None) -> str:
+def training_done_text(result: Mapping[str, Any], *, serving_now: int | None) -> str:
     """How a training ended: the new version, the one that answers and why.
 
     ``serving_now``: the version answering today; once the user chose another one since,
@@ -109,7 +122,7 @@ def training_done_text(result: dict[str, Any], *, serving_now: int | None) -> st
     return text
 
 
-def method_text(metrics: dict[str, Any]) -> str:
+def method_text(metrics: Mapping[str, Any]) -> str:
     """How a version was evaluated, and on how many examples."""
     evaluated = metrics.get("evaluated_count", 0)
     if metrics.get("method") == "holdout":
@@ -128,7 +141,7 @@ def method_text(metrics: dict[str, Any]) -> str:
     )
 
 
-def evaluations_differ(left: ModelVersion, right: ModelVersion) -> bool:
+def evaluations_differ(left: Evaluated, right: Evaluated) -> bool:
     """Whether two versions' scores were measured differently: another method, other
     examples or other classes."""
     a, b = left.metrics or {}, right.metrics or {}

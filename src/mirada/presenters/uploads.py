@@ -1,0 +1,31 @@
+"""The words about examples arriving and moving: archive entries skipped, and the refusals of
+the upload, import and selection forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from mirada.presenters.wording import Wording, say
+
+SKIP_MESSAGES: dict[str, Wording] = {
+    "not_in_class_folder": _l(
+        "Not inside a class folder: put each photo in a folder named after its class."
+    ),
+    "too_large": _l("The file is larger than the upload limit."),
+    "corrupt": _l("This entry of the archive is damaged and cannot be read."),
+    "encrypted": _l("This entry of the archive is encrypted and cannot be read."),
+}
+
+
+def skip_text(code: str) -> str:
+    """Why an archive entry was skipped (an unknown reason reads as a damaged entry)."""
+    return say(SKIP_MESSAGES.get(code, SKIP_MESSAGES["corrupt"]), {})
+
+
+REFUSALS: dict[str, Wording] = {
+    "upload_id_required": _l("Give the upload id to look up."),
+    "no_archive": _l("Choose a zip file."),
+    "archive_empty": _l("The archive holds no photos."),
+    "target_required": _l("Choose the class to merge into."),
+    "action_invalid": _l("Choose what to do with the selected photos."),
+}
