@@ -27,8 +27,8 @@ from sqlalchemy import func, select
 
 from mirada.cli import main
 from mirada.db import Example, Job, Project, db
+from mirada.presenters.jobs import describe_job_error
 from mirada.services import jobs, projects, versions
-from mirada.services.training import describe_job_error
 from tests.integration.helpers import add_user, count
 from tests.support.digits import Digits, digit_png, write_digits
 

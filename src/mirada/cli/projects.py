@@ -61,7 +61,7 @@ def resolve_user(email: str | None) -> User:
         raise click.ClickException(
             "There are no users yet. Create one with `mirada users create EMAIL`."
         )
-    count = accounts.count_users()
+    count = accounts.count_users(session=db.session())
     listed = ", ".join(user.email for user in users) + (", ..." if count > len(users) else "")
     raise click.ClickException(
         f"There are {count} users: say whose project this is with --user EMAIL ({listed})."

@@ -22,6 +22,7 @@ from mirada.cli.projects import resolve_project, resolve_user, user_option
 from mirada.db import Job, ModelVersion, Project, User, db
 from mirada.db.job import FINISHED, SUCCEEDED
 from mirada.jobs.inline import InlineJobQueue
+from mirada.presenters.jobs import describe_issue, describe_job_error
 from mirada.presenters.refusals import refusal_text
 from mirada.services import jobs, versions
 from mirada.services.errors import ServiceError
@@ -62,7 +63,6 @@ def _finished_job(user: User, job_id: int) -> Job:
 
 
 def _version_json(project: Project, job: Job, version: ModelVersion) -> dict[str, Any]:
-    from mirada.services import training
 
     return {
         "project": project.name,
@@ -78,7 +78,7 @@ def _version_json(project: Project, job: Job, version: ModelVersion) -> dict[str
         "class_counts": version.class_counts,
         "metrics": version.metrics,
         "warnings": [
-            {**warning, "message": training.describe_issue(warning["code"], warning["params"])}
+            {**warning, "message": describe_issue(warning["code"], warning["params"])}
             for warning in version.warnings
         ],
     }
@@ -133,7 +133,6 @@ def _serving_lines(project: Project, version: ModelVersion) -> list[str]:
 
 
 def _report(project: Project, job: Job, version: ModelVersion) -> list[str]:
-    from mirada.services import training
 
     metrics = version.metrics
     lines = [
@@ -151,7 +150,7 @@ def _report(project: Project, job: Job, version: ModelVersion) -> list[str]:
     lines += _serving_lines(project, version)
     if version.warnings:
         lines.append("Warnings:")
-        lines += ["  " + training.describe_issue(w["code"], w["params"]) for w in version.warnings]
+        lines += ["  " + describe_issue(w["code"], w["params"]) for w in version.warnings]
     return lines
 
 
@@ -188,7 +187,7 @@ def train(name: str, wait: bool, as_json: bool, email: str | None) -> None:
     _run_here(queue, job_id, show_progress=wait)  # unless another worker claimed it first
     job = _finished_job(user, job_id)
     if job.state != SUCCEEDED:
-        raise click.ClickException(f"Training failed: {training.describe_job_error(job)}")
+        raise click.ClickException(f"Training failed: {describe_job_error(job)}")
     version = versions.get_version(project=project, number=job.result["number"])
     if as_json:
         click.echo(json.dumps(_version_json(project, job, version)))

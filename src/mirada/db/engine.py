@@ -40,9 +40,11 @@ def engine_options(settings: Settings) -> dict[str, Any]:
 
 
 def install_fault_limits(engine: Engine, settings: Settings) -> None:
-    """Hook the deadlines (PostgreSQL) or the pragmas (SQLite) into ``engine``."""
+    """Hook the deadlines (PostgreSQL) or the pragmas and nested savepoints (SQLite) into
+    ``engine``."""
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", partial(_sqlite_pragmas, settings.db_lock_timeout_s))
+        event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)
         return
     if engine.dialect.name == "postgresql":
         # The server stops a statement after statement_timeout; the client waits a little longer.
@@ -81,6 +83,18 @@ def _sqlite_pragmas(busy_timeout_s: float, dbapi_connection: Any, _record: Any) 
     cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
     cursor.execute("PRAGMA foreign_keys=ON")  # and so ON DELETE CASCADE
     cursor.close()
+
+
+def _sqlite_begin_before_savepoint(connection: Connection, _name: str | None) -> None:
+    """Open the transaction before a savepoint when nothing was written yet.
+
+    Python's sqlite3 driver begins a transaction only before a write. A SAVEPOINT outside
+    a transaction becomes the transaction itself, and releasing it commits: the door's
+    rollback would no longer undo it. An explicit BEGIN first keeps the savepoint nested.
+    """
+    driver: Any = connection.connection.driver_connection
+    if not driver.in_transaction:
+        driver.execute("BEGIN")
 
 
 def _connect(

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import render_template
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField
@@ -20,7 +21,7 @@ class ConfirmForm(FlaskForm):
     """A form with nothing but its CSRF token, for buttons that change state."""
 
 
-def new_password_field(label: str | None = None) -> PasswordField:
+def new_password_field(label: str | LazyString | None = None) -> PasswordField:
     """A new-password field with the policy's length bounds."""
     return PasswordField(
         label or _l("New password"),

@@ -11,24 +11,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from mirada.config import Settings
 from mirada.db import Base
+from mirada.db.engine import install_fault_limits
 from mirada.storage.local import LocalBlobStore
 
 
 @pytest.fixture()
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    """A SQLite file with every table, foreign keys enforced as in the app."""
+def engine(tmp_path: Path, service_settings: Settings) -> Iterator[Engine]:
+    """A SQLite file with every table, set up as the app sets up its own (pragmas, savepoints)."""
     engine = create_engine(f"sqlite:///{tmp_path / 'services.db'}")
-
-    @event.listens_for(engine, "connect")
-    def _foreign_keys(connection, _record):  # type: ignore[no-untyped-def]
-        connection.execute("PRAGMA foreign_keys=ON")
-
+    install_fault_limits(engine, service_settings)
     Base.metadata.create_all(engine)
     yield engine
     engine.dispose()

@@ -9,7 +9,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from mirada.db import Job, Project
+from mirada.db import Job, Project, db
 from mirada.db.job import FAILED
 from mirada.presenters.jobs import describe_issue, job_status
 from mirada.runtime import blobs
@@ -82,21 +82,21 @@ def _shown_job(project: Project) -> Job | None:
     job_id = valid_id(request.args.get("job", type=int))
     if job_id is not None:
         try:
-            job = jobs.get_job(user=user(), job_id=job_id)
+            job = jobs.get_job(session=db.session(), user=user(), job_id=job_id)
         except NotFound:
             job = None
         if job is not None and job.project_id == project.id:
             return job
-    return jobs.latest_job(project=project, kind="train")
+    return jobs.latest_job(session=db.session(), project=project, kind="train")
 
 
 def _embedding_job(project: Project, pending: int) -> Job | None:
     """The embedding under way; or, while photos still wait for one, the last one that
     failed, so that its cause shows instead of an endless "still being prepared"."""
-    active = jobs.active_job(project=project, kind="embed")
+    active = jobs.active_job(session=db.session(), project=project, kind="embed")
     if active is not None or not pending:
         return active
-    latest = jobs.latest_job(project=project, kind="embed")
+    latest = jobs.latest_job(session=db.session(), project=project, kind="embed")
     return latest if latest is not None and latest.state == FAILED else None
 
 
@@ -118,10 +118,10 @@ def project_page(
     settings_form: SettingsForm | None = None,
 ) -> str:
     """The project's page; it reads the jobs' state (the job runner reaps lost ones)."""
-    pending = pending_embeddings(project=project)
+    pending = pending_embeddings(session=db.session(), project=project)
     counts = projects.class_counts(project=project)
     classes = list(project.classes)
-    errors, warnings = training_check(project=project)
+    errors, warnings = training_check(session=db.session(), project=project)
     return render_template(
         "projects/project.html",
         project=project,

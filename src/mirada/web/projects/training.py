@@ -8,10 +8,11 @@ from flask import jsonify, redirect, url_for
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from mirada.db import Job, Project
+from mirada.db import Job, Project, db
 from mirada.db.job import FAILED, SUCCEEDED
 from mirada.presenters.jobs import describe_job_error, job_status
 from mirada.presenters.refusals import refusal_text
+from mirada.runtime import job_queue
 from mirada.services import jobs
 from mirada.services.errors import NotFound, ServiceError
 from mirada.services.training import start_training
@@ -51,7 +52,7 @@ def job_json(project: Project, job: Job) -> dict[str, Any]:
 def train(project_id: int) -> Response:
     project = owned_project(project_id)
     try:
-        job = start_training(project=project)
+        job = start_training(queue=job_queue(), session=db.session(), project=project)
     except ServiceError as exc:
         refusal = exc  # the lambdas outlive the name ``exc``
         return answer(
@@ -73,7 +74,7 @@ def train(project_id: int) -> Response:
 def job(project_id: int, job_id: int) -> Response:
     """Where a job is; it reads the job's state (the job runner reaps lost ones)."""
     project = owned_project(project_id)
-    found = jobs.get_job(user=user(), job_id=job_id)
+    found = jobs.get_job(session=db.session(), user=user(), job_id=job_id)
     if found.project_id != project.id:
         raise NotFound("job_not_found", _l("No such job."))
     response = jsonify({"job": job_json(project, found)})

@@ -10,10 +10,10 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
-from mirada.db import Example, Job, Project, ProjectClass
+from mirada.db import Example, Job, Project, ProjectClass, db
 from mirada.presenters.refusals import refusal_text
 from mirada.presenters.uploads import skip_text
-from mirada.runtime import blobs, decode_budget, settings
+from mirada.runtime import blobs, decode_budget, job_queue, settings
 from mirada.services import projects
 from mirada.services.archives import SkippedEntry, unpacked_archive
 from mirada.services.errors import NotFound, ServiceError
@@ -91,7 +91,7 @@ def _upload_answer(
     cls: ProjectClass | None = None,
 ) -> Response:
     """What became of each file, as a page or JSON; embeddings start in the background."""
-    job = request_embeddings(project=project)
+    job = request_embeddings(queue=job_queue(), session=db.session(), project=project)
     added = [o for o in outcomes if o.example is not None]
     refused = [(name, o.error) for name, o in zip(names, outcomes, strict=True) if o.error]
     errors = [error for _name, error in refused if error is not None]
