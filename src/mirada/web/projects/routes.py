@@ -23,14 +23,17 @@ from werkzeug.datastructures import FileStorage
 
 from mirada.db import Example, Job, ModelVersion, Project, ProjectClass, User, db
 from mirada.db.job import FAILED, QUEUED, RUNNING, SUCCEEDED
+from mirada.presenters.projects import skip_reason
 from mirada.presenters.refusals import refusal_text
 from mirada.runtime import blobs, decode_budget, settings
+from mirada.services import classes as class_service
+from mirada.services import examples as example_service
 from mirada.services import jobs, projects, versions
 from mirada.services.archives import SkippedEntry, unpacked_archive
 from mirada.services.comparisons import same_examples
 from mirada.services.errors import NotFound, ServiceError
+from mirada.services.examples import ExampleOutcome, LabelledUpload
 from mirada.services.feedback import least_confident
-from mirada.services.projects import ExampleOutcome, LabelledUpload
 from mirada.services.quotas import Incoming
 from mirada.services.training import (
     describe_issue,
@@ -73,14 +76,6 @@ Page = (
     | tuple[str | Response, int, dict[str, str]]
 )
 
-SKIP_MESSAGES = {
-    "not_in_class_folder": _l(
-        "Not inside a class folder: put each photo in a folder named after its class."
-    ),
-    "too_large": _l("The file is larger than the upload limit."),
-    "corrupt": _l("This entry of the archive is damaged and cannot be read."),
-    "encrypted": _l("This entry of the archive is encrypted and cannot be read."),
-}
 STAGES = {
     "embedding": _l("Reading the photos"),
     "evaluating": _l("Evaluating on examples the model did not train on"),
@@ -95,11 +90,11 @@ def _user() -> User:
 
 
 def _project(project_id: int) -> Project:
-    return projects.get_project(user=_user(), project_id=project_id)
+    return projects.get_project(session=db.session(), user=_user(), project_id=project_id)
 
 
 def _class(project: Project, class_id: int) -> ProjectClass:
-    return projects.get_class(project=project, class_id=class_id)
+    return class_service.get_class(session=db.session(), project=project, class_id=class_id)
 
 
 def _form_id(name: str) -> int | None:
@@ -166,7 +161,7 @@ def job_json(project: Project, job: Job) -> dict[str, Any]:
 def _index_page(form: ProjectForm | None = None, status: int = 200) -> tuple[str, int]:
     page = render_template(
         "projects/index.html",
-        summaries=projects.project_summaries(user=_user()),
+        summaries=projects.project_summaries(session=db.session(), user=_user()),
         form=form or ProjectForm(formdata=None),
     )
     return page, status
@@ -188,7 +183,10 @@ def create() -> Page:
         return _index_page(form, 422)
     try:
         project = projects.create_project(
-            user=_user(), name=form.name.data or "", description=form.description.data or ""
+            session=db.session(),
+            user=_user(),
+            name=form.name.data or "",
+            description=form.description.data or "",
         )
     except ServiceError as exc:
         if wants_json():
@@ -249,17 +247,20 @@ def _project_page(
 ) -> tuple[str, int]:
     _reap()
     pending = pending_embeddings(project=project)
-    counts = projects.class_counts(project=project)
+    counts = projects.class_counts(session=db.session(), project=project)
     classes = list(project.classes)
     errors, warnings = training_check(project=project)
-    version_list = versions.list_versions(project=project)
+    version_list = versions.list_versions(session=db.session(), project=project)
     page = render_template(
         "projects/project.html",
         project=project,
         classes=classes,
         counts=counts,
         thumbnails={
-            cls.id: projects.list_examples(cls=cls, limit=CARD_THUMBNAILS)[0] for cls in classes
+            cls.id: example_service.list_examples(
+                session=db.session(), cls=cls, limit=CARD_THUMBNAILS
+            )[0]
+            for cls in classes
         },
         example_total=sum(counts.values()),
         training_errors=[describe_issue(i.code, i.params) for i in errors],
@@ -268,7 +269,7 @@ def _project_page(
         train_job=_shown_job(project),
         embed_job=_embedding_job(project, pending),
         versions=version_list,
-        uncertain=least_confident(project=project),
+        uncertain=least_confident(session=db.session(), project=project),
         error=error,
         class_form=class_form or ClassForm(formdata=None, prefix="class"),
         settings_form=settings_form
@@ -301,7 +302,9 @@ def add_class(project_id: int) -> Page:
             return render_error(422, _first_error(form), code="invalid")
         return _project_page(project, status=422, class_form=form)
     try:
-        cls = projects.add_class(project=project, name=form.name.data or "")
+        cls = class_service.add_class(
+            session=db.session(), project=project, name=form.name.data or ""
+        )
     except ServiceError as exc:
         if wants_json():
             raise
@@ -324,6 +327,7 @@ def update_settings(project_id: int) -> Page:
     assert threshold is not None  # checked by the form
     try:
         projects.update_project(
+            session=db.session(),
             project=project,
             name=form.name.data or "",
             description=form.description.data or "",
@@ -346,7 +350,7 @@ def update_settings(project_id: int) -> Page:
 def delete(project_id: int) -> Response:
     project = _project(project_id)
     name = project.name
-    projects.delete_project(project=project, blobs=blobs())
+    projects.delete_project(session=db.session(), project=project, blobs=blobs())
     flash(_("The project %(name)s has been deleted.", name=name), "success")
     return redirect(url_for(".index"))
 
@@ -398,9 +402,7 @@ def _upload_answer(
     job = request_embeddings(project=project)
     added = [o for o in outcomes if o.example is not None]
     refused = [(name, o.error) for name, o in zip(names, outcomes, strict=True) if o.error]
-    skipped_rows = [
-        (s.filename, SKIP_MESSAGES.get(s.code, SKIP_MESSAGES["corrupt"])) for s in skipped or []
-    ]
+    skipped_rows = [(s.filename, skip_reason(s.code)) for s in skipped or []]
     errors = [error for _name, error in refused if error is not None]
     if added:
         status = 200
@@ -453,8 +455,9 @@ def upload(project_id: int) -> Page:
             "too_many_files",
             _l("Send at most %(n)d photos at a time.", n=MAX_FILES_PER_REQUEST),
         )
-    upload_id = projects.check_upload_id(request.form.get("upload_id", ""))
-    outcomes = projects.add_examples(
+    upload_id = example_service.check_upload_id(request.form.get("upload_id", ""))
+    outcomes = example_service.add_examples(
+        session=db.session(),
         project=project,
         uploads=(LabelledUpload(cls.name, f.filename or "", f.read()) for f in files),
         settings=settings(),
@@ -471,10 +474,12 @@ def upload(project_id: int) -> Page:
 def upload_outcome(project_id: int) -> Response:
     """What arrived with an upload id: the page asks after a dropped connection."""
     project = _project(project_id)
-    upload_id = projects.check_upload_id(request.args.get("upload_id", ""))
+    upload_id = example_service.check_upload_id(request.args.get("upload_id", ""))
     if upload_id is None:
         raise ServiceError("upload_id_required", _l("Give the upload id to look up."))
-    examples = projects.uploaded_examples(project=project, upload_id=upload_id)
+    examples = example_service.uploaded_examples(
+        session=db.session(), project=project, upload_id=upload_id
+    )
     response = jsonify(
         {"upload_id": upload_id, "examples": [_example_json(project, e) for e in examples]}
     )
@@ -499,7 +504,8 @@ def import_archive(project_id: int) -> Page:
     ) as (entries, skipped):
         if not entries and not skipped:
             raise ServiceError("archive_empty", _l("The archive holds no photos."))
-        outcomes = projects.add_examples(
+        outcomes = example_service.add_examples(
+            session=db.session(),
             project=project,
             uploads=(LabelledUpload(e.class_name, e.filename, e.read()) for e in entries),
             incoming=Incoming(
@@ -560,12 +566,12 @@ def _class_page(
         message = error or (_first_error(rename_form) if rename_form else None)
         return render_error(status, message, code="invalid_request")
     after = valid_id(request.args.get("after", type=int))
-    examples, next_after = projects.list_examples(cls=cls, after=after)
+    examples, next_after = example_service.list_examples(session=db.session(), cls=cls, after=after)
     page = render_template(
         "projects/class.html",
         project=project,
         cls=cls,
-        count=projects.class_counts(project=project).get(cls.id, 0),
+        count=projects.class_counts(session=db.session(), project=project).get(cls.id, 0),
         examples=examples,
         after=after,
         next_after=next_after,
@@ -595,7 +601,7 @@ def rename_class(project_id: int, class_id: int) -> Page:
             return render_error(422, _first_error(form), code="invalid")
         return _class_page(project, cls, status=422, rename_form=form)
     try:
-        projects.rename_class(cls=cls, name=form.name.data or "")
+        class_service.rename_class(session=db.session(), cls=cls, name=form.name.data or "")
     except ServiceError as exc:
         if wants_json():
             raise
@@ -611,7 +617,7 @@ def delete_class(project_id: int, class_id: int) -> Response:
     project = _project(project_id)
     cls = _class(project, class_id)
     name = cls.name
-    projects.delete_class(cls=cls, blobs=blobs())
+    class_service.delete_class(session=db.session(), cls=cls, blobs=blobs())
     flash(_("The class %(name)s and its examples have been deleted.", name=name), "success")
     return redirect(url_for(".project", project_id=project.id, _anchor="classes"))
 
@@ -630,7 +636,7 @@ def merge_class(project_id: int, class_id: int) -> Page:
             project, source, status=400, error=str(_("Choose another class to merge into."))
         )
     source_name = source.name
-    moved = projects.merge_classes(source=source, target=target)
+    moved = class_service.merge_classes(session=db.session(), source=source, target=target)
     flash(
         ngettext(
             "%(num)d example of %(source)s moved into %(target)s.",
@@ -662,7 +668,9 @@ def change_examples(project_id: int, class_id: int) -> Page:
     chosen = [i for i in ids if i is not None]
     back = url_for(".class_page", project_id=project.id, class_id=cls.id)
     if action == "delete":
-        count = projects.delete_examples(project=project, example_ids=chosen, blobs=blobs())
+        count = example_service.delete_examples(
+            session=db.session(), project=project, example_ids=chosen, blobs=blobs()
+        )
         flash(
             ngettext("%(num)d photo deleted.", "%(num)d photos deleted.", count),
             "success",
@@ -674,7 +682,9 @@ def change_examples(project_id: int, class_id: int) -> Page:
             project, cls, status=400, error=str(_("Choose the class to move the photos to."))
         )
     target = _class(project, target_id)
-    count = projects.move_examples(project=project, example_ids=chosen, target=target)
+    count = example_service.move_examples(
+        session=db.session(), project=project, example_ids=chosen, target=target
+    )
     flash(
         ngettext(
             "%(num)d photo moved to %(name)s.",
@@ -692,7 +702,9 @@ def change_examples(project_id: int, class_id: int) -> Page:
 def media(project_id: int, example_id: int, kind: str) -> Response:
     if kind not in MEDIA_KINDS:
         abort(404)
-    example = projects.get_example(project=_project(project_id), example_id=example_id)
+    example = example_service.get_example(
+        session=db.session(), project=_project(project_id), example_id=example_id
+    )
     return photo_response(example, kind)
 
 
@@ -700,7 +712,7 @@ def media(project_id: int, example_id: int, kind: str) -> Response:
 
 
 def _version(project: Project, number: int) -> ModelVersion:
-    return versions.get_version(project=project, number=number)
+    return versions.get_version(session=db.session(), project=project, number=number)
 
 
 def _class_metrics(version: ModelVersion) -> dict[str, dict[str, Any]]:
@@ -727,7 +739,9 @@ def version(project_id: int, number: int) -> Page:
     found = _version(project, number)
     metrics = found.metrics or {}
     mistakes = _mistakes(metrics)
-    examples = projects.find_examples(project=project, example_ids=[i for i, _m in mistakes])
+    examples = example_service.find_examples(
+        session=db.session(), project=project, example_ids=[i for i, _m in mistakes]
+    )
     names = found.class_names
     shown = [
         {
@@ -795,7 +809,7 @@ def serve(project_id: int, number: int) -> Response:
 @login_required
 def serve_newest(project_id: int) -> Response:
     project = _project(project_id)
-    newest = versions.serve_newest(project=project)
+    newest = versions.serve_newest(session=db.session(), project=project)
     if newest is not None:
         flash(
             _(
@@ -814,7 +828,7 @@ def delete_version(project_id: int, number: int) -> Page:
     project = _project(project_id)
     found = _version(project, number)
     try:
-        versions.delete_version(project=project, version=found, blobs=blobs())
+        versions.delete_version(session=db.session(), project=project, version=found, blobs=blobs())
     except ServiceError as exc:
         if wants_json():
             return render_error(409, refusal_text(exc), code=exc.code)
@@ -864,7 +878,7 @@ def compare(project_id: int) -> Page:
     same, head_lost = None, False
     if older.id != newer.id:
         try:
-            same = same_examples(older=older, newer=newer, blobs=blobs())
+            same = same_examples(session=db.session(), older=older, newer=newer, blobs=blobs())
         except BlobNotFound:
             head_lost = True
     return render_template(
