@@ -32,6 +32,7 @@ def add_class(*, session: Session, project: Project, name: str) -> ProjectClass:
     cls = ProjectClass(project_id=project.id, name=name)
     with unless_taken(session, _class_exists()):
         session.add(cls)
+    session.expire(project, ["classes"])  # loaded before: let it list the new class
     return cls
 
 
@@ -69,8 +70,10 @@ def delete_class(*, session: Session, cls: ProjectClass, blobs: BlobStore) -> No
     """Delete the class and its examples (their files once the door commits)."""
     rows = session.scalars(select(Example).where(Example.class_id == cls.id))
     keys = [key for row in rows for key in (row.image_key, row.thumbnail_key)]
+    project = cls.project
     session.delete(cls)
     session.flush()
+    session.expire(project, ["classes"])
     delete_after_commit(session, blobs, keys=keys)
 
 
@@ -81,6 +84,8 @@ def merge_classes(*, session: Session, source: ProjectClass, target: ProjectClas
     result = session.execute(
         update(Example).where(Example.class_id == source.id).values(class_id=target.id)
     )
+    project = source.project
     session.delete(source)
     session.flush()
+    session.expire(project, ["classes"])
     return (result.rowcount or 0) if isinstance(result, CursorResult) else 0
