@@ -26,8 +26,9 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from mirada import runtime
-from mirada.cli import project_import
 from mirada.cli.owners import command_session, resolve_project, resolve_user, user_option
+from mirada.cli.project_import import Importer, Tally, import_sources, sources_of
+from mirada.cli.project_import import summary as import_summary
 from mirada.cli.transactions import committed
 from mirada.config import Settings
 from mirada.db import Job, ModelVersion, Project, db
@@ -138,22 +139,22 @@ def import_examples(name: str, source: Path, email: str | None) -> None:
     project = resolve_project(user, name)
     settings = runtime.settings()
     session = command_session()
-    importer = project_import.Importer(
+    importer = Importer(
         session=session,
         project=project,
         settings=settings,
         blobs=runtime.blobs(),
         budget=runtime.decode_budget(),
     )
-    with project_import.sources_of(source, settings) as (sources, refused):
+    with sources_of(source, settings) as (sources, refused):
         if not sources and not refused:
             raise click.ClickException(f"{source} holds no files to import.")
         classes_before = len(project.classes)
-        tally = project_import.Tally(refused=list(refused))
-        project_import.import_sources(importer, sources, tally)
+        tally = Tally(refused=list(refused))
+        import_sources(importer, sources, tally)
         session.refresh(project)
         new_classes = len(project.classes) - classes_before
-        click.echo("\n".join(project_import.summary(project, tally, new_classes)))
+        click.echo("\n".join(import_summary(project, tally, new_classes)))
         if tally.added == 0 and tally.refused:
             sys.exit(1)
 
