@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from mirada.cli import main
 from mirada.db import Example, Job, Project, db
 from mirada.presenters.jobs import describe_job_error
-from mirada.services import jobs, projects, versions
+from mirada.services import classes, jobs, versions
 from tests.integration.helpers import add_user, count
 from tests.support.digits import Digits, digit_png, write_digits
 
@@ -122,6 +122,7 @@ def test_digits_taught_from_the_shell_score_what_they_report(app: Flask, digits:
         project = db.session.scalar(select(Project))
         assert project is not None
         versions.pin_version(project=project, version=project.serving_version)
+        db.session.commit()
     quiet = mirada(app, "projects", "train", "digits")
     assert quiet.exit_code == 0, quiet.output
     lines = quiet.stdout.splitlines()
@@ -196,7 +197,7 @@ def test_import_reports_refused_files_by_name_and_adds_the_others(
     assert result.stdout.splitlines() == [
         "Added 4 examples to Digits (2 new classes); 0 duplicates skipped; 2 refused:",
         "  1/3.png: This file type is not supported. Use a JPEG, PNG, WebP, GIF or BMP image.",
-        "  loose.png: Not inside a class folder: put images in SOURCE/CLASS/.",
+        "  loose.png: Not inside a class folder: put each photo in a folder named after its class.",
     ]
     assert count(app, Example) == 4
 
@@ -237,7 +238,8 @@ def test_training_blocked_by_the_rules_says_why(app: Flask, tmp_path: Path) -> N
     with app.app_context():
         ann_project = db.session.scalar(select(Project))
         assert ann_project is not None
-        projects.add_class(project=ann_project, name="twos")
+        classes.add_class(session=db.session(), project=ann_project, name="twos")
+        db.session.commit()
     empty_class = mirada(app, "projects", "train", "Digits", "--wait", "--json")
     assert empty_class.exit_code == 1
     assert "Each class needs at least 5 examples to train. Add more to: twos." in (

@@ -114,7 +114,7 @@ def test_project_class_names_are_shown_as_their_owner_wrote_them(app, spanish, c
     classify(spanish, cat_jpeg)
     with app.app_context():
         user = db.session.scalars(select(User)).one()
-        project = create_project(user=user, name="Digits")
+        project = create_project(session=db.session(), user=user, name="Digits")
         template = db.session.scalars(select(Classification)).one()
         db.session.add(
             Classification(

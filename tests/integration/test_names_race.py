@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select, text
 
 from mirada.db import Project, ProjectClass, User, db
-from mirada.services import accounts, projects
+from mirada.services import accounts, classes, projects
 from mirada.services.errors import Conflict
 from tests.integration.helpers import add_user
 from tests.integration.test_migrations import empty_database_url, fresh_app  # noqa: F401
@@ -54,7 +54,8 @@ def test_sixteen_case_variants_of_a_project_name_make_one_project(app: Flask) ->
     def create(name: str) -> None:
         user = db.session.get(User, user_id)
         assert user is not None
-        projects.create_project(user=user, name=name)
+        projects.create_project(session=db.session(), user=user, name=name)
+        db.session.commit()  # the door's commit
 
     outcomes = race(app, create, case_variants("dupe", RACERS))
 
@@ -69,12 +70,14 @@ def test_sixteen_case_variants_of_a_class_name_make_one_class(app: Flask) -> Non
     with app.app_context():
         user = db.session.get(User, user_id)
         assert user is not None
-        project_id = projects.create_project(user=user, name="Pairs").id
+        project_id = projects.create_project(session=db.session(), user=user, name="Pairs").id
+        db.session.commit()
 
     def add(name: str) -> None:
         project = db.session.get(Project, project_id)
         assert project is not None
-        projects.add_class(project=project, name=name)
+        classes.add_class(session=db.session(), project=project, name=name)
+        db.session.commit()
 
     outcomes = race(app, add, case_variants("twin", RACERS))
 
@@ -91,9 +94,10 @@ def test_sixteen_classes_renamed_to_case_variants_at_once_leave_one_with_that_na
     with app.app_context():
         user = db.session.get(User, user_id)
         assert user is not None
-        project = projects.create_project(user=user, name="Renames")
+        project = projects.create_project(session=db.session(), user=user, name="Renames")
         for number in range(RACERS):
-            projects.add_class(project=project, name=f"class {number}")
+            classes.add_class(session=db.session(), project=project, name=f"class {number}")
+        db.session.commit()
         variants = dict(zip(case_variants("straße", RACERS), range(RACERS), strict=True))
 
     def rename(name: str) -> None:
@@ -101,7 +105,8 @@ def test_sixteen_classes_renamed_to_case_variants_at_once_leave_one_with_that_na
             select(ProjectClass).where(ProjectClass.name == f"class {variants[name]}")
         )
         assert cls is not None
-        projects.rename_class(cls=cls, name=name)
+        classes.rename_class(session=db.session(), cls=cls, name=name)
+        db.session.commit()
 
     outcomes = race(app, rename, list(variants))
 

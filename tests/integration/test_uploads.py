@@ -278,9 +278,11 @@ def test_the_sweep_removes_only_old_files_that_no_row_owns(
 
     with app.app_context():
         blobs = blob_store_from(app.extensions["mirada.settings"])
-        dry = sweep_orphans(blobs=blobs, grace=timedelta(hours=24), dry_run=True)
+        dry = sweep_orphans(
+            session=db.session(), blobs=blobs, grace=timedelta(hours=24), dry_run=True
+        )
         assert len(dry.deleted) == 1 and old_orphan.exists()
-        result = sweep_orphans(blobs=blobs, grace=timedelta(hours=24))
+        result = sweep_orphans(session=db.session(), blobs=blobs, grace=timedelta(hours=24))
     assert result.deleted == [old_orphan.relative_to(folder.parents[4]).as_posix()]
     assert result.partial == 1
     assert blob_files(app) == owned | {new_orphan}

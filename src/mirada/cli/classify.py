@@ -61,7 +61,7 @@ def load_project_classifier(name: str, *, email: str | None) -> tuple[Settings, 
     from flask.cli import ScriptInfo
 
     from mirada import runtime
-    from mirada.cli.projects import resolve_project, resolve_user
+    from mirada.cli.owners import resolve_project, resolve_user
     from mirada.services.heads import load_head
     from mirada.vision.custom import HeadClassifier
 

@@ -18,7 +18,7 @@ import click
 from flask.cli import with_appcontext
 
 from mirada import runtime
-from mirada.cli.projects import resolve_project, resolve_user, user_option
+from mirada.cli.owners import resolve_project, resolve_user, user_option
 from mirada.db import Job, ModelVersion, Project, User, db
 from mirada.db.job import FINISHED, SUCCEEDED
 from mirada.jobs.inline import InlineJobQueue

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from flask_babel import lazy_gettext as _l
-
 from mirada.services.errors import ServiceError
 from mirada.vision.intake import may_be_image
 
@@ -101,7 +99,7 @@ def unpacked_archive(
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, ValueError, NotImplementedError, OSError, EOFError) as exc:
-        raise ServiceError("bad_archive", _l("This file is not a valid zip archive.")) from exc
+        raise ServiceError("bad_archive") from exc
     workdir.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="import-", dir=workdir))
     try:
@@ -120,9 +118,7 @@ def unpacked_archive(
 
 
 def _too_many_entries(max_entries: int) -> ServiceError:
-    return ServiceError(
-        "archive_too_many_entries", _l("The archive holds more than %(n)d files.", n=max_entries)
-    )
+    return ServiceError("archive_too_many_entries", n=max_entries)
 
 
 def _check_directory_size(source: IO[bytes], *, max_entries: int) -> None:
@@ -153,18 +149,9 @@ def _check_archive(infos: list[zipfile.ZipInfo], *, max_entries: int, max_total_
     for info in infos:
         path = PurePosixPath(info.filename.replace("\\", "/"))
         if path.is_absolute() or ".." in path.parts or info.filename.startswith("/"):
-            raise ServiceError(
-                "archive_unsafe_path",
-                _l("The archive holds an unsafe path: %(name)s", name=info.filename[:200]),
-            )
+            raise ServiceError("archive_unsafe_path", name=info.filename[:200])
         if _is_link(info):
-            raise ServiceError(
-                "archive_link",
-                _l(
-                    "The archive holds a link, which is not allowed: %(name)s",
-                    name=info.filename[:200],
-                ),
-            )
+            raise ServiceError("archive_link", name=info.filename[:200])
 
 
 def _visible(path: PurePosixPath) -> bool:
@@ -172,10 +159,7 @@ def _visible(path: PurePosixPath) -> bool:
 
 
 def _too_large(max_total_bytes: int) -> ServiceError:
-    return ServiceError(
-        "archive_too_large",
-        _l("The archive would unpack to more than %(mb)d MB.", mb=max_total_bytes // 1_000_000),
-    )
+    return ServiceError("archive_too_large", mb=max_total_bytes // 1_000_000)
 
 
 def _extract(

@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from mirada.db import Example, ModelVersion, db
+from mirada.db import Example, ModelVersion
 from mirada.services.heads import load_head
 from mirada.storage import BlobStore
 from mirada.vision.heads import EMBEDDING_DTYPE
@@ -70,10 +71,10 @@ def evaluation_record(
     }
 
 
-def _embeddings(project_id: int, ids: list[int]) -> dict[int, np.ndarray]:
+def _embeddings(session: Session, project_id: int, ids: list[int]) -> dict[int, np.ndarray]:
     found: dict[int, np.ndarray] = {}
     for start in range(0, len(ids), QUERY_CHUNK):
-        rows = db.session.execute(
+        rows = session.execute(
             select(Example.id, Example.embedding).where(
                 Example.project_id == project_id,
                 Example.id.in_(ids[start : start + QUERY_CHUNK]),
@@ -85,7 +86,7 @@ def _embeddings(project_id: int, ids: list[int]) -> dict[int, np.ndarray]:
 
 
 def same_examples(
-    *, older: ModelVersion, newer: ModelVersion, blobs: BlobStore
+    *, session: Session, older: ModelVersion, newer: ModelVersion, blobs: BlobStore
 ) -> SameExamples | None:
     """Both versions scored on the examples neither trained on (see the module's notes).
 
@@ -102,7 +103,7 @@ def same_examples(
         return None
     seen = set(trained)
     truth = {i: newer.class_names[label] for i, label in zip(evaluated, labels, strict=True)}
-    vectors = _embeddings(newer.project_id, [i for i in evaluated if i not in seen])
+    vectors = _embeddings(session, newer.project_id, [i for i in evaluated if i not in seen])
     ids = sorted(vectors)
     newer_wrong = set(new.get("mistake_example_ids", []))
     older_correct = 0

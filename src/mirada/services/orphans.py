@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from itertools import islice
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
 
-from mirada.db import Classification, Example, ModelVersion, db
+from mirada.db import Classification, Example, ModelVersion
 from mirada.db.base import utcnow
 from mirada.storage import BlobStore
 
@@ -32,7 +33,7 @@ class SweepResult:
     partial: int
 
 
-def _owning_queries(keys: list[str]) -> Iterator[Select[tuple[str]]]:
+def _owning_queries(keys: list[str]) -> Iterator[Select[str]]:
     yield select(Example.image_key).where(Example.image_key.in_(keys))
     yield select(Example.thumbnail_key).where(Example.thumbnail_key.in_(keys))
     yield select(Classification.image_key).where(Classification.image_key.in_(keys))
@@ -46,22 +47,27 @@ def _chunks(keys: Iterable[str]) -> Iterator[list[str]]:
         yield chunk
 
 
-def unowned_keys(*, blobs: BlobStore, written_before: datetime) -> Iterator[str]:
+def unowned_keys(*, session: Session, blobs: BlobStore, written_before: datetime) -> Iterator[str]:
     """Keys of users' blobs written before ``written_before`` that no row points at."""
     for chunk in _chunks(blobs.keys(USERS_PREFIX, written_before=written_before)):
         owned: set[str] = set()
         for query in _owning_queries(chunk):
-            owned.update(db.session.scalars(query))
+            owned.update(session.scalars(query))
         yield from (key for key in chunk if key not in owned)
 
 
 def sweep_orphans(
-    *, blobs: BlobStore, grace: timedelta, dry_run: bool = False, now: datetime | None = None
+    *,
+    session: Session,
+    blobs: BlobStore,
+    grace: timedelta,
+    dry_run: bool = False,
+    now: datetime | None = None,
 ) -> SweepResult:
     """Delete the blobs no row owns and the unfinished writes, both older than ``grace``."""
     written_before = (now or utcnow()) - grace
-    deleted = list(unowned_keys(blobs=blobs, written_before=written_before))
-    db.session.rollback()  # end the read transaction before deleting
+    deleted = list(unowned_keys(session=session, blobs=blobs, written_before=written_before))
+    session.rollback()  # end the read transaction (it wrote nothing) before deleting
     if dry_run:
         return SweepResult(deleted=deleted, partial=0)
     for key in deleted:

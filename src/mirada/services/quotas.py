@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import format_decimal
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from mirada.config import Settings
-from mirada.db import Classification, Example, Project, User, db
+from mirada.db import Classification, Example, Project, User
 from mirada.services.errors import ServiceError
 
 
@@ -48,14 +47,14 @@ class Standing:
         return min(1.0, self.usage.bytes / self.limits.bytes)
 
 
-def usage(*, user_id: int) -> Usage:
+def usage(*, session: Session, user_id: int) -> Usage:
     """What the user keeps now (two queries)."""
-    examples = db.session.execute(
+    examples = session.execute(
         select(func.count(Example.id), func.coalesce(func.sum(Example.size_bytes), 0))
         .join(Project, Project.id == Example.project_id)
         .where(Project.user_id == user_id)
     ).one()
-    history = db.session.execute(
+    history = session.execute(
         select(
             func.count(Classification.id), func.coalesce(func.sum(Classification.size_bytes), 0)
         ).where(Classification.user_id == user_id)
@@ -63,9 +62,9 @@ def usage(*, user_id: int) -> Usage:
     return Usage(photos=int(examples[0] + history[0]), bytes=int(examples[1] + history[1]))
 
 
-def usage_by_user(*, user_ids: list[int]) -> dict[int, Usage]:
+def usage_by_user(*, session: Session, user_ids: list[int]) -> dict[int, Usage]:
     """What each of ``user_ids`` keeps (two grouped queries, for a page of the user list)."""
-    examples = db.session.execute(
+    examples = session.execute(
         select(
             Project.user_id, func.count(Example.id), func.coalesce(func.sum(Example.size_bytes), 0)
         )
@@ -73,7 +72,7 @@ def usage_by_user(*, user_ids: list[int]) -> dict[int, Usage]:
         .where(Project.user_id.in_(user_ids))
         .group_by(Project.user_id)
     ).all()
-    history = db.session.execute(
+    history = session.execute(
         select(
             Classification.user_id,
             func.count(Classification.id),
@@ -101,14 +100,11 @@ def limits(*, user: User, settings: Settings) -> Limits:
     )
 
 
-def standing(*, user: User, settings: Settings) -> Standing:
+def standing(*, session: Session, user: User, settings: Settings) -> Standing:
     """The user's usage and limits, for the account and admin pages."""
-    return Standing(usage=usage(user_id=user.id), limits=limits(user=user, settings=settings))
-
-
-def megabytes(n: int) -> str:
-    """A byte count in megabytes, as people read it in their language."""
-    return format_decimal(n / 1e6, "#,##0.#")
+    return Standing(
+        usage=usage(session=session, user_id=user.id), limits=limits(user=user, settings=settings)
+    )
 
 
 @dataclass(frozen=True)
@@ -120,7 +116,13 @@ class Incoming:
 
 
 def check_room(
-    *, user_id: int, settings: Settings, photos: int, size: int, lock: bool = False
+    *,
+    session: Session,
+    user_id: int,
+    settings: Settings,
+    photos: int,
+    size: int,
+    lock: bool = False,
 ) -> None:
     """Refuse (QuotaExceeded) when ``photos`` more photos of ``size`` bytes would not fit.
 
@@ -128,28 +130,12 @@ def check_room(
     uploads of one user are checked one after the other until the caller commits.
     """
     query = select(User).where(User.id == user_id)
-    user = db.session.scalar(query.with_for_update() if lock else query)
+    user = session.scalar(query.with_for_update() if lock else query)
     if user is None:
         return
     allowed = limits(user=user, settings=settings)
-    used = usage(user_id=user_id)
+    used = usage(session=session, user_id=user_id)
     if used.photos + photos > allowed.photos:
-        raise QuotaExceeded(
-            "photo_limit",
-            _l(
-                "This would take you over your limit of %(limit)s photos (you keep %(used)s). "
-                "Nothing was added: delete some photos or ask an administrator.",
-                limit=format_decimal(allowed.photos),
-                used=format_decimal(used.photos),
-            ),
-        )
+        raise QuotaExceeded("photo_limit", limit=allowed.photos, used=used.photos)
     if used.bytes + size > allowed.bytes:
-        raise QuotaExceeded(
-            "storage_limit",
-            _l(
-                "This would take you over your storage limit of %(limit)s MB (you use "
-                "%(used)s MB). Nothing was added: delete some photos or ask an administrator.",
-                limit=megabytes(allowed.bytes),
-                used=megabytes(used.bytes),
-            ),
-        )
+        raise QuotaExceeded("storage_limit", limit=allowed.bytes, used=used.bytes)

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from mirada.db import ModelVersion, Project, db
+from mirada.db import ModelVersion, Project
 from mirada.db.base import utcnow
 from mirada.services.errors import NotFound, ServiceError
 from mirada.services.heads import load_head
+from mirada.services.photos import delete_after_commit
 from mirada.storage import BlobStore
 from mirada.vision.merge import export_bundle
 
 
-def list_versions(*, project: Project) -> list[ModelVersion]:
+def list_versions(*, session: Session, project: Project) -> list[ModelVersion]:
     """The project's versions, newest first."""
     return list(
-        db.session.scalars(
+        session.scalars(
             select(ModelVersion)
             .where(ModelVersion.project_id == project.id)
             .order_by(ModelVersion.number.desc())
@@ -26,22 +27,22 @@ def list_versions(*, project: Project) -> list[ModelVersion]:
     )
 
 
-def get_version(*, project: Project, number: int) -> ModelVersion:
+def get_version(*, session: Session, project: Project, number: int) -> ModelVersion:
     """Version ``number`` of the project, or NotFound."""
-    version = db.session.scalar(
+    version = session.scalar(
         select(ModelVersion).where(
             ModelVersion.project_id == project.id, ModelVersion.number == number
         )
     )
     if version is None:
-        raise NotFound("version_not_found", _l("No such version."))
+        raise NotFound("version_not_found")
     return version
 
 
 def adopt_trained_version(*, project: Project, version: ModelVersion) -> bool:
     """A version just trained serves unless the user pinned another; whether it serves.
 
-    Left to the caller to commit, with the version.
+    Left to the door to commit, with the version.
     """
     if project.serving_pinned_at is None or project.serving_version_id is None:
         project.serving_version_id = version.id
@@ -53,12 +54,11 @@ def pin_version(*, project: Project, version: ModelVersion) -> None:
     """Make ``version`` the one that classifies new photos, until the user says otherwise."""
     project.serving_version_id = version.id
     project.serving_pinned_at = utcnow()
-    db.session.commit()
 
 
-def serve_newest(*, project: Project) -> ModelVersion | None:
+def serve_newest(*, session: Session, project: Project) -> ModelVersion | None:
     """Unpin: the newest version serves now, and each new one as soon as it is trained."""
-    newest = db.session.scalar(
+    newest = session.scalar(
         select(ModelVersion)
         .where(ModelVersion.project_id == project.id)
         .order_by(ModelVersion.number.desc())
@@ -66,21 +66,19 @@ def serve_newest(*, project: Project) -> ModelVersion | None:
     )
     project.serving_pinned_at = None
     project.serving_version_id = newest.id if newest is not None else None
-    db.session.commit()
     return newest
 
 
-def delete_version(*, project: Project, version: ModelVersion, blobs: BlobStore) -> None:
+def delete_version(
+    *, session: Session, project: Project, version: ModelVersion, blobs: BlobStore
+) -> None:
     """Delete a version that does not serve."""
     if project.serving_version_id == version.id:
-        raise ServiceError(
-            "version_serving",
-            _l("This version is in use. Choose another version to use first."),
-        )
+        raise ServiceError("version_serving")
     head_key = version.head_key
-    db.session.delete(version)
-    db.session.commit()
-    blobs.delete(head_key)
+    session.delete(version)
+    session.flush()
+    delete_after_commit(session, blobs, keys=[head_key])
 
 
 def export_version(

@@ -11,7 +11,6 @@ import threading
 from collections import Counter
 
 from flask import g, request
-from flask_babel import lazy_gettext as _l
 
 from mirada.services.errors import TooManyAttempts
 from mirada.web.body_limits import ARCHIVE_ENDPOINTS, PHOTOS_ENDPOINTS
@@ -38,11 +37,7 @@ def take_upload_slot() -> None:
     key = (user.id, request.endpoint or "")
     with _lock:
         if _running[key] >= share:
-            raise TooManyAttempts(
-                "uploads_in_progress",
-                _l("Your other uploads are still being processed. Wait for them, then try again."),
-                retry_after_s=RETRY_AFTER_S,
-            )
+            raise TooManyAttempts("uploads_in_progress", retry_after_s=RETRY_AFTER_S)
         _running[key] += 1
     g.upload_slot = key
 

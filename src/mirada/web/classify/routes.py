@@ -98,7 +98,11 @@ def presenters() -> dict[str, Any]:
 
 def _model_choices(user: User) -> list[tuple[str, str]]:
     """ImageNet, then each of the user's projects that has a serving version."""
-    trained = [p for p in projects.list_projects(user=user) if p.serving_version_id is not None]
+    trained = [
+        p
+        for p in projects.list_projects(session=db.session(), user=user)
+        if p.serving_version_id is not None
+    ]
     return [(IMAGENET, _("ImageNet (1000 classes)"))] + [(str(p.id), p.name) for p in trained]
 
 
@@ -108,7 +112,7 @@ def _chosen_model(user: User, choice: str) -> ChosenModel:
     project_id = parse_id(choice)
     if project_id is None:
         raise NotFound("project_not_found", _l("No such project."))
-    project = projects.get_project(user=user, project_id=project_id)
+    project = projects.get_project(session=db.session(), user=user, project_id=project_id)
     return project_model(project=project, inference=inference(), blobs=blobs())
 
 
@@ -116,7 +120,9 @@ def _classes_by_project(rows: list[Classification]) -> dict[int, list[ProjectCla
     """The classes of the projects these rows were classified with, for the feedback forms."""
     ids = {row.project_id for row in rows if row.project_id is not None}
     return {
-        project_id: list(projects.get_project(user=_user(), project_id=project_id).classes)
+        project_id: list(
+            projects.get_project(session=db.session(), user=_user(), project_id=project_id).classes
+        )
         for project_id in ids
     }
 
@@ -206,6 +212,7 @@ def feedback(classification_id: int) -> Response:
     if class_id is None:
         raise ServiceError("class_required", _l("Choose the right class."))
     cls = give_feedback(
+        session=db.session(),
         user=_user(),
         classification_id=classification_id,
         class_id=class_id,
