@@ -188,7 +188,9 @@ def train(name: str, wait: bool, as_json: bool, email: str | None) -> None:
     job = _finished_job(user, job_id)
     if job.state != SUCCEEDED:
         raise click.ClickException(f"Training failed: {describe_job_error(job)}")
-    version = versions.get_version(project=project, number=job.result["number"])
+    version = versions.get_version(
+        session=db.session(), project=project, number=job.result["number"]
+    )
     if as_json:
         click.echo(json.dumps(_version_json(project, job, version)))
     elif wait:

@@ -230,7 +230,7 @@ def _save_version(
         )
         session.add(version)
         session.flush()
-        comparison = _compare(previous, version, blobs) if previous is not None else None
+        comparison = _compare(session, previous, version, blobs) if previous is not None else None
         if comparison is not None:
             version.metrics = {**metrics, SERVING_COMPARISON: comparison.to_dict()}
         adopt_trained_version(project=project, version=version)
@@ -243,11 +243,11 @@ def _save_version(
 
 
 def _compare(
-    previous: ModelVersion, version: ModelVersion, blobs: BlobStore
+    session: Session, previous: ModelVersion, version: ModelVersion, blobs: BlobStore
 ) -> SameExamples | None:
     """The new version against the serving one on the same examples (None: not possible)."""
     try:
-        return same_examples(older=previous, newer=version, blobs=blobs)
+        return same_examples(session=session, older=previous, newer=version, blobs=blobs)
     except BlobNotFound:
         log.warning("Version %s has lost its head file: not compared", previous.id)
         return None

@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field
 
 from mirada.db import User, db
+from mirada.presenters.projects import megabytes
 from mirada.runtime import blobs, settings
 from mirada.services import accounts, quotas, sessions
 from mirada.services.errors import ServiceError
@@ -56,8 +57,8 @@ def _page(status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
         password_form=forms.get("password") or PasswordForm(formdata=None),
         delete_form=forms.get("delete") or DeleteAccountForm(formdata=None),
         session_count=sessions.count_sessions(session=db.session(), user=user),
-        standing=quotas.standing(user=user, settings=settings()),
-        megabytes=quotas.megabytes,
+        standing=quotas.standing(session=db.session(), user=user, settings=settings()),
+        megabytes=megabytes,
     )
     return page, status
 

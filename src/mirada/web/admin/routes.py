@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from mirada.db import db
 from mirada.presenters.accounts import change_done
+from mirada.presenters.projects import megabytes
 from mirada.presenters.refusals import refusal_text
 from mirada.runtime import settings
 from mirada.services import admin, quotas, signups
@@ -33,9 +34,11 @@ def users() -> str:
         result=result,
         search=search,
         form=ConfirmForm(),
-        usage=quotas.usage_by_user(user_ids=[user.id for user in result.users]),
+        usage=quotas.usage_by_user(
+            session=db.session(), user_ids=[user.id for user in result.users]
+        ),
         limits={user.id: quotas.limits(user=user, settings=config) for user in result.users},
-        megabytes=quotas.megabytes,
+        megabytes=megabytes,
     )
 
 

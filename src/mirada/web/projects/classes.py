@@ -9,9 +9,10 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
-from mirada.db import Project, ProjectClass
+from mirada.db import Project, ProjectClass, db
 from mirada.runtime import blobs
-from mirada.services import projects
+from mirada.services import classes, projects
+from mirada.services import examples as example_service
 from mirada.services.errors import NotFound, ServiceError
 from mirada.web.converters import parse_id, valid_id
 from mirada.web.current_user import login_required
@@ -37,12 +38,12 @@ def _class_page(
     rename_form: ClassForm | None = None,
 ) -> str:
     after = valid_id(request.args.get("after", type=int))
-    examples, next_after = projects.list_examples(cls=cls, after=after)
+    examples, next_after = example_service.list_examples(session=db.session(), cls=cls, after=after)
     return render_template(
         "projects/class.html",
         project=project,
         cls=cls,
-        count=projects.class_counts(project=project).get(cls.id, 0),
+        count=projects.class_counts(session=db.session(), project=project).get(cls.id, 0),
         examples=examples,
         after=after,
         next_after=next_after,
@@ -82,7 +83,7 @@ def rename_class(project_id: int, class_id: int) -> Response:
     if not form.validate():
         return form_refused(form, page)
     try:
-        projects.rename_class(cls=cls, name=form.name.data or "")
+        classes.rename_class(session=db.session(), cls=cls, name=form.name.data or "")
     except ServiceError as exc:
         return form_refused(form, page, exc, {ANY_CODE: form.name})
     flash(_("The class is now called %(name)s.", name=cls.name), "success")
@@ -95,7 +96,7 @@ def delete_class(project_id: int, class_id: int) -> Response:
     project = owned_project(project_id)
     cls = project_class(project, class_id)
     name = cls.name
-    projects.delete_class(cls=cls, blobs=blobs())
+    classes.delete_class(session=db.session(), cls=cls, blobs=blobs())
     flash(_("The class %(name)s and its examples have been deleted.", name=name), "success")
     return redirect(url_for(".project", project_id=project.id, _anchor="classes"))
 
@@ -112,7 +113,7 @@ def merge_class(project_id: int, class_id: int) -> Response:
     if target.id == source.id:
         return _refused(project, source, _("Choose another class to merge into."))
     source_name = source.name
-    moved = projects.merge_classes(source=source, target=target)
+    moved = classes.merge_classes(session=db.session(), source=source, target=target)
     flash(
         ngettext(
             "%(num)d example of %(source)s moved into %(target)s.",
@@ -143,14 +144,18 @@ def change_examples(project_id: int, class_id: int) -> Response:
     chosen = [i for i in ids if i is not None]
     back = url_for(".class_page", project_id=project.id, class_id=cls.id)
     if action == "delete":
-        count = projects.delete_examples(project=project, example_ids=chosen, blobs=blobs())
+        count = example_service.delete_examples(
+            session=db.session(), project=project, example_ids=chosen, blobs=blobs()
+        )
         flash(ngettext("%(num)d photo deleted.", "%(num)d photos deleted.", count), "success")
         return redirect(back)
     target_id = form_id("target_id")
     if target_id is None:
         return _refused(project, cls, _("Choose the class to move the photos to."))
     target = project_class(project, target_id)
-    count = projects.move_examples(project=project, example_ids=chosen, target=target)
+    count = example_service.move_examples(
+        session=db.session(), project=project, example_ids=chosen, target=target
+    )
     flash(
         ngettext(
             "%(num)d photo moved to %(name)s.",
@@ -168,5 +173,7 @@ def change_examples(project_id: int, class_id: int) -> Response:
 def media(project_id: int, example_id: int, kind: str) -> Response:
     if kind not in MEDIA_KINDS:
         abort(404)
-    example = projects.get_example(project=owned_project(project_id), example_id=example_id)
+    example = example_service.get_example(
+        session=db.session(), project=owned_project(project_id), example_id=example_id
+    )
     return photo_response(example, kind)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import request
 
-from mirada.db import Project, ProjectClass, User
-from mirada.services import projects
+from mirada.db import Project, ProjectClass, User, db
+from mirada.services import classes, projects
 from mirada.web.converters import parse_id
 from mirada.web.current_user import current_user
 
@@ -23,12 +23,12 @@ def user() -> User:
 
 def owned_project(project_id: int) -> Project:
     """The signed-in user's project ``project_id`` (another user's answers 404)."""
-    return projects.get_project(user=user(), project_id=project_id)
+    return projects.get_project(session=db.session(), user=user(), project_id=project_id)
 
 
 def project_class(project: Project, class_id: int) -> ProjectClass:
     """The class ``class_id`` of ``project``."""
-    return projects.get_class(project=project, class_id=class_id)
+    return classes.get_class(session=db.session(), project=project, class_id=class_id)
 
 
 def form_id(name: str) -> int | None:

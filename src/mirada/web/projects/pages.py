@@ -13,7 +13,8 @@ from mirada.db import Job, Project, db
 from mirada.db.job import FAILED
 from mirada.presenters.jobs import describe_issue, job_status
 from mirada.runtime import blobs
-from mirada.services import jobs, projects, versions
+from mirada.services import classes, jobs, projects, versions
+from mirada.services import examples as example_service
 from mirada.services.errors import NotFound, ServiceError
 from mirada.services.feedback import least_confident
 from mirada.services.training import pending_embeddings, training_check
@@ -45,7 +46,7 @@ def status_of(project: Project) -> Callable[[Job], str]:
 def _index_page(form: ProjectForm | None = None) -> str:
     return render_template(
         "projects/index.html",
-        summaries=projects.project_summaries(user=user()),
+        summaries=projects.project_summaries(session=db.session(), user=user()),
         form=form or ProjectForm(formdata=None),
     )
 
@@ -64,7 +65,10 @@ def create() -> Response:
         return form_refused(form, lambda: _index_page(form))
     try:
         project = projects.create_project(
-            user=user(), name=form.name.data or "", description=form.description.data or ""
+            session=db.session(),
+            user=user(),
+            name=form.name.data or "",
+            description=form.description.data or "",
         )
     except ServiceError as exc:
         return form_refused(form, lambda: _index_page(form), exc, {ANY_CODE: form.name})
@@ -119,7 +123,7 @@ def project_page(
 ) -> str:
     """The project's page; it reads the jobs' state (the job runner reaps lost ones)."""
     pending = pending_embeddings(session=db.session(), project=project)
-    counts = projects.class_counts(project=project)
+    counts = projects.class_counts(session=db.session(), project=project)
     classes = list(project.classes)
     errors, warnings = training_check(session=db.session(), project=project)
     return render_template(
@@ -128,7 +132,10 @@ def project_page(
         classes=classes,
         counts=counts,
         thumbnails={
-            cls.id: projects.list_examples(cls=cls, limit=CARD_THUMBNAILS)[0] for cls in classes
+            cls.id: example_service.list_examples(
+                session=db.session(), cls=cls, limit=CARD_THUMBNAILS
+            )[0]
+            for cls in classes
         },
         example_total=sum(counts.values()),
         training_errors=[describe_issue(i.code, i.params) for i in errors],
@@ -136,8 +143,8 @@ def project_page(
         pending=pending,
         train_job=_shown_job(project),
         embed_job=_embedding_job(project, pending),
-        versions=versions.list_versions(project=project),
-        uncertain=least_confident(project=project),
+        versions=versions.list_versions(session=db.session(), project=project),
+        uncertain=least_confident(session=db.session(), project=project),
         error=error,
         class_form=class_form or ClassForm(formdata=None, prefix="class"),
         settings_form=settings_form or _settings_form(project),
@@ -164,7 +171,7 @@ def add_class(project_id: int) -> Response:
     if not form.validate():
         return form_refused(form, page)
     try:
-        cls = projects.add_class(project=project, name=form.name.data or "")
+        cls = classes.add_class(session=db.session(), project=project, name=form.name.data or "")
     except ServiceError as exc:
         return form_refused(form, page, exc, {ANY_CODE: form.name})
     flash(_("The class %(name)s has been added.", name=cls.name), "success")
@@ -186,6 +193,7 @@ def update_settings(project_id: int) -> Response:
     assert threshold is not None  # checked by the form
     try:
         projects.update_project(
+            session=db.session(),
             project=project,
             name=form.name.data or "",
             description=form.description.data or "",
@@ -207,6 +215,6 @@ def update_settings(project_id: int) -> Response:
 def delete(project_id: int) -> Response:
     project = owned_project(project_id)
     name = project.name
-    projects.delete_project(project=project, blobs=blobs())
+    projects.delete_project(session=db.session(), project=project, blobs=blobs())
     flash(_("The project %(name)s has been deleted.", name=name), "success")
     return redirect(url_for(".index"))

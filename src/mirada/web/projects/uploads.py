@@ -14,10 +14,10 @@ from mirada.db import Example, Job, Project, ProjectClass, db
 from mirada.presenters.refusals import refusal_text
 from mirada.presenters.uploads import skip_text
 from mirada.runtime import blobs, decode_budget, job_queue, settings
-from mirada.services import projects
+from mirada.services import examples as example_service
 from mirada.services.archives import SkippedEntry, unpacked_archive
 from mirada.services.errors import NotFound, ServiceError
-from mirada.services.projects import ExampleOutcome, LabelledUpload
+from mirada.services.examples import ExampleOutcome, LabelledUpload
 from mirada.services.quotas import Incoming
 from mirada.services.training import request_embeddings
 from mirada.web.current_user import login_required
@@ -132,8 +132,9 @@ def upload(project_id: int) -> Response:
             "too_many_files",
             _l("Send at most %(n)d photos at a time.", n=MAX_FILES_PER_REQUEST),
         )
-    upload_id = projects.check_upload_id(request.form.get("upload_id", ""))
-    outcomes = projects.add_examples(
+    upload_id = example_service.check_upload_id(request.form.get("upload_id", ""))
+    outcomes = example_service.add_examples(
+        session=db.session(),
         project=project,
         uploads=(LabelledUpload(cls.name, f.filename or "", f.read()) for f in files),
         settings=settings(),
@@ -150,10 +151,12 @@ def upload(project_id: int) -> Response:
 def upload_outcome(project_id: int) -> Response:
     """What arrived with an upload id: the page asks after a dropped connection."""
     project = owned_project(project_id)
-    upload_id = projects.check_upload_id(request.args.get("upload_id", ""))
+    upload_id = example_service.check_upload_id(request.args.get("upload_id", ""))
     if upload_id is None:
         raise ServiceError("upload_id_required")
-    examples = projects.uploaded_examples(project=project, upload_id=upload_id)
+    examples = example_service.uploaded_examples(
+        session=db.session(), project=project, upload_id=upload_id
+    )
     response = jsonify(
         {"upload_id": upload_id, "examples": [_example_json(project, e) for e in examples]}
     )
@@ -178,7 +181,8 @@ def import_archive(project_id: int) -> Response:
     ) as (entries, skipped):
         if not entries and not skipped:
             raise ServiceError("archive_empty")
-        outcomes = projects.add_examples(
+        outcomes = example_service.add_examples(
+            session=db.session(),
             project=project,
             uploads=(LabelledUpload(e.class_name, e.filename, e.read()) for e in entries),
             incoming=Incoming(

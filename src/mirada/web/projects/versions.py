@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from mirada.db import ModelVersion, Project
+from mirada.db import ModelVersion, Project, db
 from mirada.presenters.jobs import describe_issue
 from mirada.presenters.refusals import refusal_text
 from mirada.presenters.versions import (
@@ -20,7 +20,8 @@ from mirada.presenters.versions import (
     serving_comparison,
 )
 from mirada.runtime import blobs, settings
-from mirada.services import projects, versions
+from mirada.services import examples as example_service
+from mirada.services import versions
 from mirada.services.comparisons import same_examples
 from mirada.services.errors import ServiceError
 from mirada.storage import BlobNotFound
@@ -39,7 +40,7 @@ MAX_MISTAKES_SHOWN = 60
 
 
 def _version(project: Project, number: int) -> ModelVersion:
-    return versions.get_version(project=project, number=number)
+    return versions.get_version(session=db.session(), project=project, number=number)
 
 
 def _class_metrics(version: ModelVersion) -> dict[str, dict[str, Any]]:
@@ -63,7 +64,9 @@ def _shown_mistakes(
     project: Project, version: ModelVersion, mistakes: list[tuple[int, dict[str, Any]]]
 ) -> list[dict[str, Any]]:
     """The mistakes whose example is still there, as the page lists them."""
-    examples = projects.find_examples(project=project, example_ids=[i for i, _m in mistakes])
+    examples = example_service.find_examples(
+        session=db.session(), project=project, example_ids=[i for i, _m in mistakes]
+    )
     names = version.class_names
     return [
         {
@@ -140,7 +143,7 @@ def serve(project_id: int, number: int) -> Response:
 @login_required
 def serve_newest(project_id: int) -> Response:
     project = owned_project(project_id)
-    newest = versions.serve_newest(project=project)
+    newest = versions.serve_newest(session=db.session(), project=project)
     if newest is not None:
         flash(
             _(
@@ -159,7 +162,7 @@ def delete_version(project_id: int, number: int) -> Response:
     project = owned_project(project_id)
     found = _version(project, number)
     try:
-        versions.delete_version(project=project, version=found, blobs=blobs())
+        versions.delete_version(session=db.session(), project=project, version=found, blobs=blobs())
     except ServiceError as exc:
         text, code = refusal_text(exc), exc.code
         return answer(
@@ -211,7 +214,7 @@ def compare(project_id: int) -> str:
     same, head_lost = None, False
     if older.id != newer.id:
         try:
-            same = same_examples(older=older, newer=newer, blobs=blobs())
+            same = same_examples(session=db.session(), older=older, newer=newer, blobs=blobs())
         except BlobNotFound:
             head_lost = True
     return render_template(
