@@ -136,6 +136,7 @@ def _add_chunk(importer: Importer, chunk: Sequence[Source], tally: Tally) -> Non
         blobs=importer.blobs,
         budget=importer.budget,
         create_classes=True,
+        checkpoint=importer.session.commit,  # a long import keeps no write lock to its end
     )
     for name, outcome in zip(names, outcomes, strict=True):
         if outcome.example is not None:

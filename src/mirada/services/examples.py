@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select, update
@@ -84,6 +84,7 @@ def add_examples(
     create_classes: bool = False,
     upload_id: str | None = None,
     incoming: Incoming | None = None,
+    checkpoint: Callable[[], None] | None = None,
 ) -> list[ExampleOutcome]:
     """Check each file with the image intake and store the good ones as examples.
 
@@ -95,7 +96,10 @@ def add_examples(
     (counted from ``uploads`` when it is a sequence). ``upload_id``, the client's name for
     this upload, is kept on each example so that ``uploaded_examples`` can say what arrived.
     Once decoding finds no room in ``budget`` in time, the rest are refused as ``busy``.
-    A refused file leaves nothing in the session; the door commits the others.
+    A refused file leaves nothing in the session; the door commits the others. A door
+    storing many files passes ``checkpoint`` (its commit), called after each file, so that
+    a long import neither holds the database's write lock to the end nor loses the
+    photos already stored when it is cut short.
     """
     if incoming is None:
         if not isinstance(uploads, Sequence):
@@ -114,7 +118,11 @@ def add_examples(
         create_classes=create_classes,
     )
     store = _Store(settings=settings, blobs=blobs, budget=budget, upload_id=upload_id)
-    outcomes = [_add_one(session, project, upload, batch, store) for upload in uploads]
+    outcomes = []
+    for upload in uploads:
+        outcomes.append(_add_one(session, project, upload, batch, store))
+        if checkpoint is not None:
+            checkpoint()
     if batch.created - batch.used:  # classes made for files all refused: leave nothing behind
         session.execute(delete(ProjectClass).where(ProjectClass.id.in_(batch.created - batch.used)))
         session.expire(project, ["classes"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -22,22 +22,6 @@ from mirada.storage.local import LocalBlobStore
 from mirada.vision.budget import DecodeBudget
 from tests.support.projects import digit_png
 from tests.unit.services.owners import a_user
-
-
-@pytest.fixture(autouse=True)
-def real_savepoints(engine: Engine) -> None:
-    """pysqlite emits no BEGIN before a SAVEPOINT, so releasing the outermost savepoint
-    commits: let SQLAlchemy begin each transaction itself (SQLAlchemy's documented recipe;
-    the app's engine needs it too, see the report of issue 9's projects slice)."""
-    engine.dispose()
-
-    @event.listens_for(engine, "connect")
-    def _no_pysqlite_begin(connection, _record):  # type: ignore[no-untyped-def]
-        connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection):  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN")
 
 
 def _count(session: Session, model: type) -> int:
@@ -171,6 +155,33 @@ def test_examples_are_added_duplicates_refused_and_classes_left_clean(
     example = session.scalars(select(Example)).one()
     assert blobs.get(example.image_key) == digit_png(1)
     assert projects.class_counts(session=session, project=project) == {example.class_id: 1}
+
+
+def test_a_checkpoint_makes_each_stored_photo_visible_before_the_batch_ends(
+    session: Session, engine: Engine, service_settings: Settings, blobs: LocalBlobStore
+) -> None:
+    """A batch door commits after each photo: another connection sees them as they come."""
+    user = a_user(session)
+    project = projects.create_project(session=session, user=user, name="Digits")
+    session.commit()
+    seen: list[int] = []
+
+    def commit_and_look() -> None:
+        session.commit()
+        with Session(engine) as other:
+            seen.append(_count(other, Example))
+
+    examples.add_examples(
+        session=session,
+        project=project,
+        uploads=[examples.LabelledUpload("one", f"{n}.png", digit_png(n)) for n in range(3)],
+        blobs=blobs,
+        create_classes=True,
+        settings=service_settings,
+        budget=DecodeBudget(10**9),
+        checkpoint=commit_and_look,
+    )
+    assert seen == [1, 2, 3]
 
 
 def test_deleted_examples_lose_their_files_only_when_the_door_commits(

@@ -142,6 +142,7 @@ def upload(project_id: int) -> Response:
         budget=decode_budget(),
         upload_id=upload_id,
         incoming=Incoming(photos=len(files), size=sum(_file_size(f) for f in files)),
+        checkpoint=db.session.commit,
     )
     return _upload_answer(project, outcomes, [o.filename for o in outcomes], cls=cls)
 
@@ -192,6 +193,7 @@ def import_archive(project_id: int) -> Response:
             blobs=blobs(),
             budget=decode_budget(),
             create_classes=True,
+            checkpoint=db.session.commit,
         )
     names = [f"{e.class_name}/{o.filename}" for e, o in zip(entries, outcomes, strict=True)]
     return _upload_answer(project, outcomes, names, skipped=skipped)
