@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from mirada.presenters import classify, images
 from mirada.presenters.wording import Wording, say
 from mirada.services.errors import ServiceError
 
-CONCEPTS: tuple[Mapping[str, Wording], ...] = ()
+CONCEPTS: tuple[Mapping[str, Wording], ...] = (
+    classify.REFUSALS,
+    images.REFUSALS,
+)
 
 
 def _joined(tables: tuple[Mapping[str, Wording], ...]) -> dict[str, Wording]:

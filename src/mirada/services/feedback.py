@@ -30,7 +30,7 @@ def give_feedback(
 
     Once only: a second answer (another tab, a double tap) would add the photo twice.
     """
-    row = get_classification(user=user, classification_id=classification_id)
+    row = get_classification(session=db.session(), user=user, classification_id=classification_id)
     if row.project_id is None:
         raise NotFound("classification_not_found", _l("No such classification."))
     if row.feedback_class_id is not None:

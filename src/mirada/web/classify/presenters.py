@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import get_locale
-from flask_babel import gettext as _
 
 from mirada.db import Classification, ProjectClass
+from mirada.presenters.classify import model_name
 from mirada.vision.labels import imagenet_label
 
 
@@ -46,9 +46,7 @@ def shown_top_label(row: Classification, language: str | None = None) -> str:
 
 def model_label(row: Classification) -> str:
     """ "ImageNet (1000 classes)", or the project's name and its version number."""
-    if row.project_id is None:
-        return _("ImageNet (1000 classes)")
-    return _("%(name)s, version %(version)s", name=row.model_name, version=row.model_version)
+    return model_name(project_id=row.project_id, name=row.model_name, version=row.model_version)
 
 
 def predicted_class(row: Classification, classes: list[ProjectClass]) -> ProjectClass | None:
