@@ -71,10 +71,9 @@ def classify_uploads(
     Uploads that would take the user over their limits are refused whole, before any work.
     Decoding reserves memory from ``budget``; when none frees up within
     ``settings.decode_wait_s`` the uploads not yet classified are refused as ``busy``.
-    The photos are classified and their files stored first; their rows are written (and
-    flushed: they have their ids) only then, so that no write transaction is held while
-    decoding waits for room. The caller commits; should this fail, the files it stored
-    are removed.
+    Files are stored as photos are classified, rows written (flushed, with ids) only at the
+    end: no write transaction waits on decoding. The caller commits; if this raises, the
+    files it stored are removed.
     """
     check_room(
         user_id=user.id,
