@@ -19,6 +19,13 @@ from flask.typing import ResponseReturnValue
 
 from mirada.db import Classification, ProjectClass, User, db
 from mirada.presenters import classify as words
+from mirada.presenters.classify import (
+    feedback_json,
+    model_label,
+    predicted_class,
+    shown_predictions,
+    shown_top_label,
+)
 from mirada.presenters.refusals import refusal_text
 from mirada.runtime import blobs, decode_budget, inference, settings
 from mirada.services import classifications, projects
@@ -27,13 +34,6 @@ from mirada.services.classifiers import ChosenModel, imagenet_model, project_mod
 from mirada.services.errors import NotFound, ServiceError
 from mirada.services.feedback import give_feedback
 from mirada.services.training import request_embeddings
-from mirada.web.classify.presenters import (
-    feedback_json,
-    model_label,
-    predicted_class,
-    shown_predictions,
-    shown_top_label,
-)
 from mirada.web.converters import parse_id, valid_id
 from mirada.web.current_user import current_user, login_required
 from mirada.web.errors import refusal_status, render_error, retry_headers, wants_json
