@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from mirada.storage import BlobStore
 
-_PENDING = "mirada.blobs_to_delete"
+_PENDING = "mirada.services.deferred_deletes"
 
 log = logging.getLogger(__name__)
 
