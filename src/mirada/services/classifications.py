@@ -68,12 +68,11 @@ def classify_uploads(
 ) -> list[UploadOutcome]:
     """Classify each upload and keep the accepted ones; refused ones leave nothing behind.
 
-    Uploads that would take the user over their limits are refused whole, before any work.
-    Decoding reserves memory from ``budget``; when none frees up within
-    ``settings.decode_wait_s`` the uploads not yet classified are refused as ``busy``.
-    Files are stored as photos are classified, rows written (flushed, with ids) only at the
-    end: no write transaction waits on decoding. The caller commits; if this raises, the
-    files it stored are removed.
+    Uploads over the user's limits are refused whole, before any work. Decoding reserves
+    memory from ``budget``; past ``settings.decode_wait_s`` the rest are refused ``busy``.
+    Files are stored as photos are classified, rows written (flushed) only at the end: no
+    write transaction waits on decoding. The caller commits; if this raises, the files it
+    stored are removed.
     """
     check_room(
         user_id=user.id,
