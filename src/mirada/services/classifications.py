@@ -75,6 +75,7 @@ def classify_uploads(
     stored are removed.
     """
     check_room(
+        session=session,
         user_id=user.id,
         settings=settings,
         photos=len(uploads),
@@ -186,6 +187,7 @@ def _keep(
         filename = clean_filename(uploads[entry.position].filename)
         try:
             check_room(
+                session=session,
                 user_id=user.id,
                 settings=settings,
                 photos=1,

@@ -1,22 +1,33 @@
-"""The history services on a plain session: owner-only reads, keyset pages, and deletions
-whose files go only once the caller commits."""
+"""Classifying and the history on a plain session: what is kept and what is refused,
+owner-only reads, keyset pages, and deletions whose files go only once the caller commits."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from mirada.config import Settings
 from mirada.db import Classification, User
+from mirada.inference.in_process import InProcessInference
 from mirada.services.classifications import (
+    Upload,
+    UploadOutcome,
+    classify_uploads,
     delete_classification,
     delete_history,
     get_classification,
     history,
 )
+from mirada.services.classifiers import ChosenModel, imagenet_model
 from mirada.services.errors import NotFound
+from mirada.services.quotas import QuotaExceeded
 from mirada.storage import BlobNotFound
 from mirada.storage.local import LocalBlobStore
+from mirada.vision.budget import DecodeBudget
 
 
 def user(session: Session, email: str) -> User:
@@ -149,3 +160,108 @@ def test_deleting_the_history_counts_and_keeps_others(
     assert stored(blobs, theirs) == [True, True]
     assert count(session) == 1
     assert delete_history(session=session, user=ana, blobs=blobs) == 0
+
+
+@pytest.fixture(scope="module")
+def imagenet(model_path: Path) -> ChosenModel:
+    return imagenet_model(inference=InProcessInference(model_path=model_path, threads=1))
+
+
+def blob_files(settings: Settings) -> list[Path]:
+    root = settings.resolved_data_dir / "blobs"
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def classify(
+    session: Session,
+    settings: Settings,
+    blobs: LocalBlobStore,
+    owner: User,
+    model: ChosenModel,
+    files: list[tuple[str, bytes]],
+    budget: DecodeBudget | None = None,
+) -> list[UploadOutcome]:
+    return classify_uploads(
+        session=session,
+        user=owner,
+        uploads=[Upload(name, data) for name, data in files],
+        settings=settings,
+        model=model,
+        blobs=blobs,
+        budget=budget or DecodeBudget(10**9),
+    )
+
+
+def test_accepted_photos_are_kept_and_refused_ones_leave_nothing(
+    session: Session,
+    service_settings: Settings,
+    blobs: LocalBlobStore,
+    ana: User,
+    imagenet: ChosenModel,
+    cat_jpeg: bytes,
+) -> None:
+    cat, notes = classify(
+        session,
+        service_settings,
+        blobs,
+        ana,
+        imagenet,
+        [("photos/cat.jpg", cat_jpeg), ("notes.jpg", b"not a photo")],
+    )
+    assert cat.error is None and cat.classification is not None
+    assert cat.classification.id is not None  # flushed: the page links to it
+    assert (cat.filename, cat.classification.filename) == ("cat.jpg", "cat.jpg")
+    assert "cat" in cat.classification.top_label
+    assert notes.classification is None and notes.error is not None
+    assert notes.error.code == "unsupported_format"
+    assert len(blob_files(service_settings)) == 2  # the cat's image and thumbnail
+    session.commit()
+    assert count(session) == 1
+
+
+def test_uploads_over_the_limits_are_refused_before_any_work(
+    session: Session,
+    service_settings: Settings,
+    blobs: LocalBlobStore,
+    ana: User,
+    imagenet: ChosenModel,
+    cat_jpeg: bytes,
+) -> None:
+    ana.photo_limit = 1
+    with pytest.raises(QuotaExceeded) as refusal:
+        classify(session, service_settings, blobs, ana, imagenet, [("a.jpg", cat_jpeg)] * 2)
+    assert refusal.value.code == "photo_limit"
+    assert blob_files(service_settings) == []
+    assert count(session) == 0
+
+
+def test_without_room_to_decode_the_uploads_are_busy(
+    session: Session,
+    service_settings: Settings,
+    blobs: LocalBlobStore,
+    ana: User,
+    imagenet: ChosenModel,
+    cat_jpeg: bytes,
+) -> None:
+    budget = DecodeBudget(10**9)
+    budget.acquire(budget.capacity, timeout=0)  # other requests hold it all
+    settings = service_settings.model_copy(update={"decode_wait_s": 0.01})
+    outcomes = classify(
+        session, settings, blobs, ana, imagenet, [("b", b""), ("a.jpg", cat_jpeg)], budget
+    )
+    assert [o.error.code if o.error else None for o in outcomes] == ["empty", "busy"]
+    assert blob_files(settings) == []
+    assert count(session) == 0
+
+
+def test_a_failure_while_keeping_removes_the_stored_files(
+    session: Session,
+    service_settings: Settings,
+    blobs: LocalBlobStore,
+    imagenet: ChosenModel,
+    cat_jpeg: bytes,
+) -> None:
+    nobody = User(id=999, email="gone@example.com", password_hash="x")  # not in the database
+    with pytest.raises(IntegrityError):
+        classify(session, service_settings, blobs, nobody, imagenet, [("a.jpg", cat_jpeg)])
+    assert blob_files(service_settings) == []
