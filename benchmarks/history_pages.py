@@ -82,8 +82,8 @@ def main(rows: int) -> dict[str, object]:
                 .offset(30)
                 .limit(1)
             )
-            first_ms = _median_ms(lambda: history(user=user))
-            deep_ms = _median_ms(lambda: history(user=user, before=oldest))
+            first_ms = _median_ms(lambda: history(session=db.session(), user=user))
+            deep_ms = _median_ms(lambda: history(session=db.session(), user=user, before=oldest))
             db.session.remove()
             db.engine.dispose()
     return {

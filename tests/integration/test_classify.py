@@ -175,3 +175,22 @@ def test_missing_model_answers_503(app, signed_in, cat_jpeg, tmp_path) -> None:
     assert response.json["error"]["code"] == "model_unavailable"
     assert row_count(app) == 0
     assert blob_files(app) == []
+
+
+def test_limits_read_in_the_readers_language(app, signed_in) -> None:
+    """The refusal's numbers are formatted where it is worded: a decimal comma in Spanish."""
+    settings = app.extensions["mirada.settings"]
+    settings.max_upload_bytes = 2_500_000
+    settings.max_image_pixels = 1_500_000
+    settings.max_jpeg_pixels = 12_250_000
+    response = signed_in.submit("/", {"locale": "es", "next": "/"}, action="/language")
+    assert response.status_code == 302
+    too_large = upload(signed_in, [(b"\xff\xd8\xff" + b"0" * 2_500_000, "a.jpg")], headers=JSON)
+    assert too_large.json["error"]["message"] == "El archivo supera el límite de 2,5 MB."
+    too_many = upload(signed_in, [(png_declaring(2000, 1000), "b.png")], headers=JSON)
+    assert too_many.status_code == 413
+    assert too_many.json["error"]["message"] == (
+        "La imagen tiene más píxeles que el límite de 1,5 megapíxeles. Expórtala como JPEG "
+        "(hasta 12,2 megapíxeles) o redúcela a 1,5 megapíxeles como máximo."
+    )
+    assert row_count(app) == 0

@@ -250,7 +250,7 @@ def test_training_blocked_by_the_rules_says_why(app: Flask, tmp_path: Path) -> N
 
     untrained = mirada(app, "classify", "--project", "Digits", str(tmp_path / "ones" / "0.png"))
     assert untrained.exit_code == 1
-    assert "The project Digits has no trained version yet." in untrained.stderr
+    assert "This project has no trained version yet. Train it first." in untrained.stderr
 
 
 def test_a_job_whose_process_dies_is_lost_at_once(

@@ -19,6 +19,7 @@ import numpy as np
 
 from mirada.config import Settings
 from mirada.presenters.refusals import refusal_text
+from mirada.services.images import refused
 from mirada.vision.backbone import Backbone, ModelNotFound, model_fingerprint
 from mirada.vision.intake import ImageRejected, open_image
 from mirada.vision.labels import DEFAULT_LANGUAGE, LANGUAGES, base_language, imagenet_label
@@ -62,7 +63,8 @@ def load_project_classifier(name: str, *, email: str | None) -> tuple[Settings, 
 
     from mirada import runtime
     from mirada.cli.owners import resolve_project, resolve_user
-    from mirada.services.heads import load_head
+    from mirada.services.classifiers import serving_head
+    from mirada.services.errors import ServiceError
     from mirada.vision.custom import HeadClassifier
 
     info = click.get_current_context().find_object(ScriptInfo)
@@ -75,13 +77,10 @@ def load_project_classifier(name: str, *, email: str | None) -> tuple[Settings, 
     with app.app_context():
         settings = runtime.settings()
         project = resolve_project(resolve_user(email), name)
-        version = project.serving_version
-        if version is None:
-            raise click.ClickException(
-                f"The project {project.name} has no trained version yet. "
-                "Train it with `mirada projects train`."
-            )
-        head = load_head(version=version, blobs=runtime.blobs())
+        try:
+            version, head = serving_head(project=project, blobs=runtime.blobs())
+        except ServiceError as error:
+            raise click.ClickException(refusal_text(error)) from None
         number, trained_on = version.number, version.backbone_version
     backbone = Backbone(
         settings.resolved_model_path, threads=settings.inference_threads, spinning=False
@@ -167,6 +166,7 @@ def classify(
         workers=default_workers(),
     )
     describe = _imagenet_names(language) if project is None else _class_name
+    show = partial(_as_json if as_json else _as_text, describe=describe, settings=settings)
     failed = False
     show_bar = len(files) > 1
     redrawn = show_bar and sys.stderr.isatty()
@@ -177,7 +177,7 @@ def classify(
             failed |= outcome.error is not None
             if redrawn:
                 click.echo("\r\033[K", nl=False, err=True)  # clear the bar before printing
-            click.echo(_as_json(outcome, describe) if as_json else _as_text(outcome, describe))
+            click.echo(show(outcome))
             bar.update(1)
     if failed:
         sys.exit(1)
@@ -206,10 +206,12 @@ def _prepare(path: Path, *, max_bytes: int, max_pixels: int, max_jpeg_pixels: in
     return preprocess(image)
 
 
-def _error(outcome: Outcome[Path]) -> dict[str, str]:
+def _error(outcome: Outcome[Path], settings: Settings) -> dict[str, str]:
+    """Why the file was refused, in the words the pages use for an upload refused so."""
     error = outcome.error
     if isinstance(error, ImageRejected):
-        return {"code": error.code, "message": refusal_text(error)}
+        refusal = refused(error, settings=settings)
+        return {"code": refusal.code, "message": refusal_text(refusal)}
     return {"code": "unreadable", "message": f"The file cannot be read: {error}."}
 
 
@@ -223,16 +225,16 @@ def _class_name(prediction: Prediction) -> dict[str, str]:
     return {"label": prediction.label}
 
 
-def _as_json(outcome: Outcome[Path], describe: Describe) -> str:
+def _as_json(outcome: Outcome[Path], *, describe: Describe, settings: Settings) -> str:
     if outcome.predictions is None:
-        return json.dumps({"file": str(outcome.source), "error": _error(outcome)})
+        return json.dumps({"file": str(outcome.source), "error": _error(outcome, settings)})
     predictions = [{"index": p.index, **describe(p), "score": p.score} for p in outcome.predictions]
     return json.dumps({"file": str(outcome.source), "predictions": predictions})
 
 
-def _as_text(outcome: Outcome[Path], describe: Describe) -> str:
+def _as_text(outcome: Outcome[Path], *, describe: Describe, settings: Settings) -> str:
     if outcome.predictions is None:
-        error = _error(outcome)
+        error = _error(outcome, settings)
         return f"{outcome.source}\n  refused ({error['code']}): {error['message']}"
     rows = (f"  {p.score:7.2%}  {describe(p)['label']}" for p in outcome.predictions)
     return "\n".join([str(outcome.source), *rows])

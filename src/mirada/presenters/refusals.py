@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from mirada.presenters import accounts, jobs, projects, uploads, versions
+from mirada.presenters import accounts, classify, images, jobs, projects, uploads, versions
 from mirada.presenters.wording import Wording, say
 from mirada.services.errors import ServiceError
 
 CONCEPTS: tuple[Mapping[str, Wording], ...] = (
     accounts.REFUSALS,
+    classify.REFUSALS,
+    images.REFUSALS,
     jobs.REFUSALS,
     projects.REFUSALS,
     uploads.REFUSALS,

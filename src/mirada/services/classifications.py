@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from PIL import Image
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from mirada.config import Settings
-from mirada.db import Classification, User, db
+from mirada.db import Classification, User
 from mirada.services.classifiers import ChosenModel
+from mirada.services.deferred_deletes import delete_after_commit
 from mirada.services.errors import NotFound, ServiceError, detached
 from mirada.services.images import busy, decode_upload, decoded_batches, read_upload
-from mirada.services.photos import clean_filename, stored_photo
+from mirada.services.photos import StoredFiles, clean_filename, stored_photo
 from mirada.services.quotas import QuotaExceeded, check_room
 from mirada.storage import BlobStore, user_blob_prefix
 from mirada.vision.budget import BudgetExhausted, DecodeBudget
@@ -44,8 +45,20 @@ class UploadOutcome:
     error: ServiceError | None = None
 
 
+@dataclass(frozen=True)
+class _Ranked:
+    """A classified upload whose files are stored and whose row is not written yet."""
+
+    position: int
+    files: StoredFiles
+    width: int
+    height: int
+    predictions: list[Prediction]
+
+
 def classify_uploads(
     *,
+    session: Session,
     user: User,
     uploads: Sequence[Upload],
     settings: Settings,
@@ -53,13 +66,16 @@ def classify_uploads(
     blobs: BlobStore,
     budget: DecodeBudget,
 ) -> list[UploadOutcome]:
-    """Classify each upload and store the accepted ones; refused ones leave nothing behind.
+    """Classify each upload and keep the accepted ones; refused ones leave nothing behind.
 
-    Uploads that would take the user over their limits are refused whole, before any work.
-    Decoding reserves memory from ``budget``; when none frees up within
-    ``settings.decode_wait_s`` the uploads not yet classified are refused as ``busy``.
+    Uploads over the user's limits are refused whole, before any work. Decoding reserves
+    memory from ``budget``; past ``settings.decode_wait_s`` the rest are refused ``busy``.
+    Files are stored as photos are classified, rows written (flushed) only at the end: no
+    write transaction waits on decoding. The caller commits; if this raises, the files it
+    stored are removed.
     """
     check_room(
+        session=session,
         user_id=user.id,
         settings=settings,
         photos=len(uploads),
@@ -68,9 +84,53 @@ def classify_uploads(
     refused: dict[int, UploadOutcome] = {}
 
     def refuse(position: int, error: ServiceError) -> None:
-        refused[position] = UploadOutcome(
-            clean_filename(uploads[position].filename), error=detached(error)
+        """The first reason an upload was refused is the one it is told."""
+        refused.setdefault(
+            position,
+            UploadOutcome(clean_filename(uploads[position].filename), error=detached(error)),
         )
+
+    ranked: list[_Ranked] = []
+    try:
+        _rank_all(
+            uploads=uploads,
+            model=model,
+            settings=settings,
+            blobs=blobs,
+            budget=budget,
+            prefix=user_blob_prefix(user.id),
+            refuse=refuse,
+            ranked=ranked,
+        )
+        kept = _keep(
+            session=session,
+            user=user,
+            uploads=uploads,
+            ranked=ranked,
+            model=model,
+            settings=settings,
+            blobs=blobs,
+        )
+    except BaseException:
+        for entry in ranked:
+            _remove(blobs, entry.files)
+        raise
+    return [refused.get(position) or kept[position] for position in range(len(uploads))]
+
+
+def _rank_all(
+    *,
+    uploads: Sequence[Upload],
+    model: ChosenModel,
+    settings: Settings,
+    blobs: BlobStore,
+    budget: DecodeBudget,
+    prefix: str,
+    refuse: Callable[[int, ServiceError], None],
+    ranked: list[_Ranked],
+) -> None:
+    """Decode, rank and store the files of each upload, appending to ``ranked``; refuse the
+    unreadable ones, and the ones not reached when decoding finds no room in time."""
 
     def read(position: int) -> Header | None:
         try:
@@ -86,7 +146,6 @@ def classify_uploads(
             refuse(position, exc)
             return None
 
-    outcomes: dict[int, UploadOutcome] = {}
     batches = decoded_batches(
         range(len(uploads)),
         read,
@@ -95,95 +154,84 @@ def classify_uploads(
         budget=budget,
         timeout=settings.decode_wait_s,
     )
+    done: set[int] = set()
     try:
         for batch in batches:
-            outcomes.update(
-                _classify_batch(
-                    user=user,
-                    uploads=uploads,
-                    batch=batch,
-                    model=model,
-                    settings=settings,
-                    blobs=blobs,
-                )
-            )
+            predictions = model.rank([image for _, image in batch])
+            for (position, image), ranks in zip(batch, predictions, strict=True):
+                data = uploads[position].data
+                with stored_photo(blobs=blobs, prefix=prefix, data=data, image=image) as files:
+                    ranked.append(_Ranked(position, files, image.width, image.height, ranks))
+                done.add(position)
     except BudgetExhausted:
         for position in range(len(uploads)):
-            if position not in outcomes and position not in refused:
-                refuse(position, busy(settings))
-    return [refused.get(position) or outcomes[position] for position in range(len(uploads))]
+            if position not in done:
+                refuse(position, busy(settings=settings))
 
 
-def _classify_batch(
+def _keep(
     *,
+    session: Session,
     user: User,
     uploads: Sequence[Upload],
-    batch: list[tuple[int, Image.Image]],
+    ranked: list[_Ranked],
     model: ChosenModel,
     settings: Settings,
     blobs: BlobStore,
 ) -> dict[int, UploadOutcome]:
-    """Rank and store one decoded batch (its images are dropped when this returns).
-
-    A photo refused because a concurrent upload took the room first is refused alone."""
-    ranked = model.rank([image for _, image in batch])
+    """Write the rows of the ranked uploads. Each is checked against the limits again,
+    locked: a photo refused because a concurrent upload took the room first is refused
+    alone (its files removed)."""
     outcomes: dict[int, UploadOutcome] = {}
-    for (position, image), predictions in zip(batch, ranked, strict=True):
+    for entry in ranked:
+        filename = clean_filename(uploads[entry.position].filename)
         try:
-            outcomes[position] = _store(
-                user=user,
-                upload=uploads[position],
-                image=image,
-                predictions=predictions,
-                model=model,
+            check_room(
+                session=session,
+                user_id=user.id,
                 settings=settings,
-                blobs=blobs,
+                photos=1,
+                size=entry.files.size_bytes,
+                lock=True,
             )
         except QuotaExceeded as exc:
-            outcomes[position] = UploadOutcome(
-                clean_filename(uploads[position].filename), error=detached(exc)
-            )
+            _remove(blobs, entry.files)
+            outcomes[entry.position] = UploadOutcome(filename, error=detached(exc))
+            continue
+        row = _row(user=user, filename=filename, entry=entry, model=model)
+        session.add(row)
+        outcomes[entry.position] = UploadOutcome(filename, classification=row)
+    session.flush()
     return outcomes
 
 
-def _store(
-    *,
-    user: User,
-    upload: Upload,
-    image: Image.Image,
-    predictions: list[Prediction],
-    model: ChosenModel,
-    settings: Settings,
-    blobs: BlobStore,
-) -> UploadOutcome:
-    filename = clean_filename(upload.filename)
-    prefix = user_blob_prefix(user.id)
-    with stored_photo(blobs=blobs, prefix=prefix, data=upload.data, image=image) as files:
-        # Checked again, locked: concurrent uploads of one user cannot overshoot.
-        check_room(user_id=user.id, settings=settings, photos=1, size=files.size_bytes, lock=True)
-        row = Classification(
-            user_id=user.id,
-            filename=filename,
-            content_type=files.content_type,
-            image_key=files.image_key,
-            thumbnail_key=files.thumbnail_key,
-            width=image.width,
-            height=image.height,
-            size_bytes=files.size_bytes,
-            model_name=model.name,
-            model_version=model.version,
-            project_id=model.project_id,
-            version_id=model.version_id,
-            confident=predictions[0].score >= model.threshold,
-            top_label=predictions[0].label,
-            top_score=predictions[0].score,
-            predictions=[
-                {"index": p.index, "label": p.label, "score": p.score} for p in predictions
-            ],
-        )
-        db.session.add(row)
-        db.session.commit()
-    return UploadOutcome(filename, classification=row)
+def _row(*, user: User, filename: str, entry: _Ranked, model: ChosenModel) -> Classification:
+    top = entry.predictions[0]
+    return Classification(
+        user_id=user.id,
+        filename=filename,
+        content_type=entry.files.content_type,
+        image_key=entry.files.image_key,
+        thumbnail_key=entry.files.thumbnail_key,
+        width=entry.width,
+        height=entry.height,
+        size_bytes=entry.files.size_bytes,
+        model_name=model.name,
+        model_version=model.version,
+        project_id=model.project_id,
+        version_id=model.version_id,
+        confident=top.score >= model.threshold,
+        top_label=top.label,
+        top_score=top.score,
+        predictions=[
+            {"index": p.index, "label": p.label, "score": p.score} for p in entry.predictions
+        ],
+    )
+
+
+def _remove(blobs: BlobStore, files: StoredFiles) -> None:
+    blobs.delete(files.image_key)
+    blobs.delete(files.thumbnail_key)
 
 
 @dataclass(frozen=True)
@@ -195,7 +243,7 @@ class HistoryPage:
 
 
 def history(
-    *, user: User, before: int | None = None, limit: int = HISTORY_PAGE_SIZE
+    *, session: Session, user: User, before: int | None = None, limit: int = HISTORY_PAGE_SIZE
 ) -> HistoryPage:
     """The user's classifications older than id ``before``, newest first.
 
@@ -204,44 +252,44 @@ def history(
     query = select(Classification).where(Classification.user_id == user.id)
     if before is not None:
         query = query.where(Classification.id < before)
-    rows = list(db.session.scalars(query.order_by(Classification.id.desc()).limit(limit + 1)))
+    rows = list(session.scalars(query.order_by(Classification.id.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     return HistoryPage(items=rows, older_than=rows[-1].id if more else None)
 
 
-def get_classification(*, user: User, classification_id: int) -> Classification:
+def get_classification(*, session: Session, user: User, classification_id: int) -> Classification:
     """One of the user's classifications; anyone else's answers NotFound."""
-    row = db.session.scalar(
+    row = session.scalar(
         select(Classification).where(
             Classification.id == classification_id, Classification.user_id == user.id
         )
     )
     if row is None:
-        raise NotFound("classification_not_found", _l("No such classification."))
+        raise NotFound("classification_not_found")
     return row
 
 
-def delete_classification(*, user: User, classification_id: int, blobs: BlobStore) -> None:
-    """Delete one classification and its files."""
-    row = get_classification(user=user, classification_id=classification_id)
+def delete_classification(
+    *, session: Session, user: User, classification_id: int, blobs: BlobStore
+) -> None:
+    """Delete one classification; its files go once the caller commits."""
+    row = get_classification(session=session, user=user, classification_id=classification_id)
     keys = (row.image_key, row.thumbnail_key)
-    db.session.delete(row)
-    db.session.commit()
-    for key in keys:
-        blobs.delete(key)
+    session.delete(row)
+    session.flush()
+    delete_after_commit(session=session, blobs=blobs, keys=keys)
 
 
-def delete_history(*, user: User, blobs: BlobStore) -> int:
-    """Delete all of the user's classifications and their files; returns how many."""
-    rows = db.session.execute(
+def delete_history(*, session: Session, user: User, blobs: BlobStore) -> int:
+    """Delete all of the user's classifications (their files once the caller commits);
+    returns how many."""
+    rows = session.execute(
         select(Classification.image_key, Classification.thumbnail_key).where(
             Classification.user_id == user.id
         )
     ).all()
-    db.session.execute(delete(Classification).where(Classification.user_id == user.id))
-    db.session.commit()
-    for image_key, thumbnail_key in rows:
-        blobs.delete(image_key)
-        blobs.delete(thumbnail_key)
+    session.execute(delete(Classification).where(Classification.user_id == user.id))
+    keys = [key for image_key, thumbnail_key in rows for key in (image_key, thumbnail_key)]
+    delete_after_commit(session=session, blobs=blobs, keys=keys)
     return len(rows)

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from PIL import Image
 
-from mirada.db import Project
+from mirada.db import ModelVersion, Project
 from mirada.inference import Inference
 from mirada.services.errors import Conflict
 from mirada.services.heads import load_head
 from mirada.storage import BlobStore
 from mirada.vision.custom import rank_by_head
+from mirada.vision.heads import Head
 from mirada.vision.predictions import Prediction
 
 TOP_K = 5
@@ -40,15 +40,17 @@ def imagenet_model(*, inference: Inference) -> ChosenModel:
     )
 
 
-def project_model(*, project: Project, inference: Inference, blobs: BlobStore) -> ChosenModel:
-    """The version that serves ``project``: the backbone's embeddings through its head."""
+def serving_head(*, project: Project, blobs: BlobStore) -> tuple[ModelVersion, Head]:
+    """The version that serves ``project`` and its head; Conflict when none is trained."""
     version = project.serving_version
     if version is None:
-        raise Conflict(
-            "project_not_trained",
-            _l("This project has no trained version yet. Train it first."),
-        )
-    head = load_head(version=version, blobs=blobs)
+        raise Conflict("project_not_trained")
+    return version, load_head(version=version, blobs=blobs)
+
+
+def project_model(*, project: Project, inference: Inference, blobs: BlobStore) -> ChosenModel:
+    """The version that serves ``project``: the backbone's embeddings through its head."""
+    version, head = serving_head(project=project, blobs=blobs)
 
     def rank(images: Sequence[Image.Image]) -> list[list[Prediction]]:
         return rank_by_head(head, inference.embed(images), TOP_K)

@@ -34,7 +34,7 @@ def give_feedback(
     Once only: a second answer (another tab, a double tap) would add the photo twice.
     The label and the example are one change: the door commits both or neither.
     """
-    row = get_classification(user=user, classification_id=classification_id)
+    row = get_classification(session=session, user=user, classification_id=classification_id)
     if row.project_id is None:
         raise NotFound("classification_not_found")
     if row.feedback_class_id is not None:

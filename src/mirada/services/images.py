@@ -1,14 +1,13 @@
-"""The image intake as the services use it: limits from the settings, refusals translated."""
+"""The image intake as the services use it: limits from the settings, refusals as codes
+with the limits they name (worded by ``mirada.presenters.images``)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from flask_babel import format_decimal
-from flask_babel import lazy_gettext as _l
 from PIL import Image
 
 from mirada.config import Settings
@@ -18,53 +17,35 @@ from mirada.vision.intake import Header, ImageRejected, decode, read_header
 
 T = TypeVar("T")
 
+CODES = ("empty", "too_large", "too_many_pixels", "unsupported_format", "truncated", "corrupt")
+
 
 class ImageRefused(ServiceError):
-    """An upload the intake refused; its status depends on why."""
+    """An upload the intake refused; its status depends on why.
+
+    Its params are the limits its words name: ``max_bytes`` (too_large), ``max_pixels``,
+    ``max_jpeg_pixels`` and ``jpeg`` (too_many_pixels: a JPEG, which may be larger).
+    """
 
     STATUS = {"too_large": 413, "too_many_pixels": 413, "unsupported_format": 415}
 
-    def __init__(self, code: str, message: object) -> None:
-        super().__init__(code, message)  # type: ignore[arg-type]
+    def __init__(self, code: str, /, **params: Any) -> None:
+        super().__init__(code, **params)
         self.status = self.STATUS.get(code, 422)
 
 
-def _megapixels(pixels: int) -> str:
-    return format_decimal(pixels / 1e6, "#,##0.#")
-
-
-def _too_many_pixels(settings: Settings, *, jpeg: bool) -> object:
-    """The refusal of a photo with too many pixels, and how to make it acceptable."""
-    image_mp = _megapixels(settings.max_image_pixels)
-    jpeg_mp = _megapixels(max(settings.max_image_pixels, settings.max_jpeg_pixels))
-    if jpeg:
-        return _l(
-            "The photo has more pixels than the limit of %(mp)s megapixels for JPEG. "
-            "Scale it down to at most %(mp)s megapixels.",
-            mp=jpeg_mp,
-        )
-    return _l(
-        "The image has more pixels than the limit of %(mp)s megapixels. Export it as JPEG "
-        "(up to %(jpeg)s megapixels) or scale it down to at most %(mp)s megapixels.",
-        mp=image_mp,
-        jpeg=jpeg_mp,
-    )
-
-
-def _message(error: ImageRejected, settings: Settings) -> object:
+def refused(error: ImageRejected, *, settings: Settings) -> ImageRefused:
+    """The intake's refusal as a service refusal with the limits it was checked against."""
     if error.code == "too_many_pixels":
-        return _too_many_pixels(settings, jpeg=error.jpeg)
-    megabytes = format_decimal(settings.max_upload_bytes / 1e6, "#,##0.#")
-    messages = {
-        "empty": _l("The file is empty."),
-        "too_large": _l("The file is larger than the limit of %(mb)s MB.", mb=megabytes),
-        "unsupported_format": _l(
-            "This file type is not supported. Use a JPEG, PNG, WebP, GIF or BMP image."
-        ),
-        "truncated": _l("The image file is incomplete (truncated). Upload it again."),
-        "corrupt": _l("The image file is damaged and cannot be read."),
-    }
-    return messages.get(error.code, messages["corrupt"])
+        return ImageRefused(
+            error.code,
+            max_pixels=settings.max_image_pixels,
+            max_jpeg_pixels=max(settings.max_image_pixels, settings.max_jpeg_pixels),
+            jpeg=error.jpeg,
+        )
+    if error.code == "too_large":
+        return ImageRefused(error.code, max_bytes=settings.max_upload_bytes)
+    return ImageRefused(error.code if error.code in CODES else "corrupt")
 
 
 def read_upload(data: bytes, *, settings: Settings) -> Header:
@@ -77,7 +58,7 @@ def read_upload(data: bytes, *, settings: Settings) -> Header:
             max_jpeg_pixels=settings.max_jpeg_pixels,
         )
     except ImageRejected as exc:
-        raise ImageRefused(exc.code, _message(exc, settings)) from None
+        raise refused(exc, settings=settings) from None
 
 
 def decode_upload(header: Header, *, settings: Settings) -> Image.Image:
@@ -85,16 +66,12 @@ def decode_upload(header: Header, *, settings: Settings) -> Image.Image:
     try:
         return decode(header)
     except ImageRejected as exc:
-        raise ImageRefused(exc.code, _message(exc, settings)) from None
+        raise refused(exc, settings=settings) from None
 
 
-def busy(settings: Settings) -> Busy:
+def busy(*, settings: Settings) -> Busy:
     """The refusal when decoding has no room: try again in a moment."""
-    return Busy(
-        "busy",
-        _l("The server is busy reading other photos. Try again in a moment."),
-        retry_after_s=max(1, math.ceil(settings.decode_wait_s)),
-    )
+    return Busy("busy", retry_after_s=max(1, math.ceil(settings.decode_wait_s)))
 
 
 @contextmanager
@@ -109,7 +86,7 @@ def decoded_upload(
     try:
         budget.acquire(header.cost, timeout=settings.decode_wait_s)
     except BudgetExhausted:
-        raise busy(settings) from None
+        raise busy(settings=settings) from None
     try:
         yield decode_upload(header, settings=settings)
     finally:

@@ -15,11 +15,17 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from flask.typing import ResponseReturnValue
 
 from mirada.db import Classification, ProjectClass, User, db
+from mirada.presenters import classify as words
+from mirada.presenters.classify import (
+    feedback_json,
+    model_label,
+    predicted_class,
+    shown_predictions,
+    shown_top_label,
+)
 from mirada.presenters.refusals import refusal_text
 from mirada.runtime import blobs, decode_budget, inference, job_queue, settings
 from mirada.services import classifications, projects
@@ -28,13 +34,6 @@ from mirada.services.classifiers import ChosenModel, imagenet_model, project_mod
 from mirada.services.errors import NotFound, ServiceError
 from mirada.services.feedback import give_feedback
 from mirada.services.training import request_embeddings
-from mirada.web.classify.presenters import (
-    feedback_json,
-    model_label,
-    predicted_class,
-    shown_predictions,
-    shown_top_label,
-)
 from mirada.web.converters import parse_id, valid_id
 from mirada.web.current_user import current_user, login_required
 from mirada.web.errors import refusal_status, render_error, retry_headers, wants_json
@@ -103,7 +102,7 @@ def _model_choices(user: User) -> list[tuple[str, str]]:
         for p in projects.list_projects(session=db.session(), user=user)
         if p.serving_version_id is not None
     ]
-    return [(IMAGENET, _("ImageNet (1000 classes)"))] + [(str(p.id), p.name) for p in trained]
+    return [(IMAGENET, words.imagenet_name())] + [(str(p.id), p.name) for p in trained]
 
 
 def _chosen_model(user: User, choice: str) -> ChosenModel:
@@ -111,7 +110,7 @@ def _chosen_model(user: User, choice: str) -> ChosenModel:
         return imagenet_model(inference=inference())
     project_id = parse_id(choice)
     if project_id is None:
-        raise NotFound("project_not_found", _l("No such project."))
+        raise NotFound("project_not_found")
     project = projects.get_project(session=db.session(), user=user, project_id=project_id)
     return project_model(project=project, inference=inference(), blobs=blobs())
 
@@ -150,14 +149,12 @@ def index() -> str:
 def classify() -> Any:
     files = [f for f in request.files.getlist("photos") if f and (f.filename or f.content_length)]
     if not files:
-        raise ServiceError("no_files", _l("Choose at least one photo."))
+        raise ServiceError("no_files", words.NO_FILES)
     if len(files) > MAX_FILES_PER_REQUEST:
-        raise ServiceError(
-            "too_many_files",
-            _l("Send at most %(n)d photos at a time.", n=MAX_FILES_PER_REQUEST),
-        )
+        raise ServiceError("too_many_files", words.too_many_files(MAX_FILES_PER_REQUEST))
     choice = request.form.get("model", IMAGENET)
     outcomes = classifications.classify_uploads(
+        session=db.session(),
         user=_user(),
         uploads=[Upload(filename=f.filename or "", data=f.read()) for f in files],
         settings=settings(),
@@ -182,7 +179,7 @@ def classify() -> Any:
 @login_required
 def history() -> str:
     before = valid_id(request.args.get("before", type=int))
-    page = classifications.history(user=_user(), before=before)
+    page = classifications.history(session=db.session(), user=_user(), before=before)
     return render_template(
         "classify/history.html",
         page=page,
@@ -194,23 +191,23 @@ def history() -> str:
 
 @bp.post("/history/<id:classification_id>/delete")
 @login_required
-def delete(classification_id: int) -> Response:
+def delete(classification_id: int) -> ResponseReturnValue:
     classifications.delete_classification(
-        user=_user(), classification_id=classification_id, blobs=blobs()
+        session=db.session(), user=_user(), classification_id=classification_id, blobs=blobs()
     )
-    flash(_("The classification has been deleted."), "success")
+    flash(words.deleted_one(), "success")
     before = valid_id(request.args.get("before", type=int))
     return redirect(url_for("classify.history", before=before))
 
 
 @bp.post("/history/<id:classification_id>/feedback")
 @login_required
-def feedback(classification_id: int) -> Response:
+def feedback(classification_id: int) -> ResponseReturnValue:
     """Label a project's prediction; scripts get JSON and correct in place, forms come back."""
     raw = request.form.get("class_id") or ""
     class_id = parse_id(raw)
     if class_id is None:
-        raise ServiceError("class_required", _l("Choose the right class."))
+        raise ServiceError("class_required", words.RIGHT_CLASS_REQUIRED)
     cls = give_feedback(
         session=db.session(),
         user=_user(),
@@ -221,7 +218,7 @@ def feedback(classification_id: int) -> Response:
         budget=decode_budget(),
     )
     request_embeddings(session=db.session(), queue=job_queue(), project=cls.project)
-    message = _("Thank you. The photo is now an example of %(name)s.", name=cls.name)
+    message = words.labelled(cls.name)
     if wants_json():
         return jsonify({"class": {"id": cls.id, "name": cls.name}, "message": message})
     flash(message, "success")
@@ -231,16 +228,9 @@ def feedback(classification_id: int) -> Response:
 
 @bp.post("/history/delete-all")
 @login_required
-def delete_all() -> Response:
-    count = classifications.delete_history(user=_user(), blobs=blobs())
-    flash(
-        ngettext(
-            "%(num)d classification has been deleted.",
-            "%(num)d classifications have been deleted.",
-            count,
-        ),
-        "success",
-    )
+def delete_all() -> ResponseReturnValue:
+    count = classifications.delete_history(session=db.session(), user=_user(), blobs=blobs())
+    flash(words.deleted_many(count), "success")
     return redirect(url_for("classify.history"))
 
 
@@ -249,5 +239,7 @@ def delete_all() -> Response:
 def media(classification_id: int, kind: str) -> Response:
     if kind not in MEDIA_KINDS:
         abort(404)
-    row = classifications.get_classification(user=_user(), classification_id=classification_id)
+    row = classifications.get_classification(
+        session=db.session(), user=_user(), classification_id=classification_id
+    )
     return photo_response(row, kind)
