@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol, TypeVar
 
-from flask_babel import LazyString, get_locale, ngettext
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -23,17 +23,6 @@ REFUSALS: dict[str, Wording] = {
     "classification_not_found": _l("No such classification."),
     "project_not_trained": _l("This project has no trained version yet. Train it first."),
 }
-
-# Refusals the Classify and History pages raise themselves. Their codes are shared with
-# other forms that word them differently ("class_required"), so they travel as the
-# refusal's message rather than through REFUSALS.
-NO_FILES = _l("Choose at least one photo.")
-RIGHT_CLASS_REQUIRED = _l("Choose the right class.")
-
-
-def too_many_files(n: int) -> LazyString:
-    """The refusal of a request with more than ``n`` photos."""
-    return _l("Send at most %(n)d photos at a time.", n=n)
 
 
 def imagenet_name() -> str:

@@ -38,7 +38,4 @@ REFUSALS = _joined(CONCEPTS)
 
 def refusal_text(error: ServiceError) -> str:
     """``error`` in the reader's language."""
-    wording = REFUSALS.get(error.code)
-    if wording is None:  # transitional: a refusal still worded in its service
-        return str(error.message) if error.message is not None else error.code
-    return say(wording, error.params)
+    return say(REFUSALS[error.code], error.params)

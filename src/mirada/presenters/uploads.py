@@ -3,6 +3,10 @@ the upload, import and selection forms."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from mirada.presenters.wording import Wording, say
@@ -22,7 +26,17 @@ def skip_text(code: str) -> str:
     return say(SKIP_MESSAGES.get(code, SKIP_MESSAGES["corrupt"]), {})
 
 
+def _class_required(params: Mapping[str, Any]) -> str:
+    """A correction asks for the right class; an upload for the class of its photos."""
+    if params.get("correction"):
+        return _("Choose the right class.")
+    return _("Choose the class of the photos.")
+
+
 REFUSALS: dict[str, Wording] = {
+    "class_required": _class_required,
+    "no_files": _l("Choose at least one photo."),
+    "too_many_files": _l("Send at most %(n)d photos at a time."),
     "upload_id_required": _l("Give the upload id to look up."),
     "no_archive": _l("Choose a zip file."),
     "archive_empty": _l("The archive holds no photos."),

@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from mirada.db import Example, Project, ProjectClass
 from mirada.db.names import name_key
+from mirada.services.deferred_deletes import delete_after_commit
 from mirada.services.errors import Conflict, NotFound, ServiceError
-from mirada.services.photos import delete_after_commit
 from mirada.services.projects import clean_name, unless_taken
 from mirada.storage import BlobStore
 
@@ -74,7 +74,7 @@ def delete_class(*, session: Session, cls: ProjectClass, blobs: BlobStore) -> No
     session.delete(cls)
     session.flush()
     session.expire(project, ["classes"])
-    delete_after_commit(session, blobs, keys=keys)
+    delete_after_commit(session=session, blobs=blobs, keys=keys)
 
 
 def merge_classes(*, session: Session, source: ProjectClass, target: ProjectClass) -> int:

@@ -29,20 +29,24 @@ class _Pending:
     transaction: SessionTransaction
     blobs: BlobStore
     keys: tuple[str, ...]
+    prefixes: tuple[str, ...]
 
 
-def delete_after_commit(*, session: Session, blobs: BlobStore, keys: Iterable[str]) -> None:
-    """Delete ``keys`` from ``blobs`` when ``session``'s transaction commits, not before."""
+def delete_after_commit(
+    *, session: Session, blobs: BlobStore, keys: Iterable[str] = (), prefixes: Iterable[str] = ()
+) -> None:
+    """Delete ``keys`` and every blob under ``prefixes`` when ``session``'s transaction
+    commits, not before."""
     transaction = session.get_nested_transaction() or session.get_transaction()
     if transaction is None:  # nothing of this session is waiting to be committed
-        _delete(blobs, tuple(keys))
+        _delete(blobs, tuple(keys), tuple(prefixes))
         return
     pending: list[_Pending] | None = session.info.get(_PENDING)
     if pending is None:
         pending = session.info[_PENDING] = []
         event.listen(session, "after_commit", _after_commit)
         event.listen(session, "after_soft_rollback", _after_rollback)
-    pending.append(_Pending(transaction, blobs, tuple(keys)))
+    pending.append(_Pending(transaction, blobs, tuple(keys), tuple(prefixes)))
 
 
 def _after_commit(session: Session) -> None:
@@ -51,7 +55,7 @@ def _after_commit(session: Session) -> None:
     pending: list[_Pending] = session.info.get(_PENDING, [])
     done, pending[:] = list(pending), []
     for entry in done:
-        _delete(entry.blobs, entry.keys)
+        _delete(entry.blobs, entry.keys, entry.prefixes)
 
 
 def _after_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
@@ -67,7 +71,12 @@ def _within(transaction: SessionTransaction | None, outer: SessionTransaction) -
     return False
 
 
-def _delete(blobs: BlobStore, keys: tuple[str, ...]) -> None:
+def _delete(blobs: BlobStore, keys: tuple[str, ...], prefixes: tuple[str, ...]) -> None:
+    for prefix in prefixes:
+        try:
+            blobs.delete_prefix(prefix)
+        except Exception:  # the rows are gone already: the sweep removes what is left
+            log.exception("could not delete the blobs under %s", prefix)
     for key in keys:
         try:
             blobs.delete(key)

@@ -14,11 +14,9 @@ class ServiceError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, message: object = None, /, **params: Any) -> None:
-        # ``message`` is transitional: refusals still worded in their service (issue 9).
+    def __init__(self, code: str, /, **params: Any) -> None:
         super().__init__(code)
         self.code = code
-        self.message = message
         self.params = params
 
 
@@ -37,10 +35,8 @@ class Conflict(ServiceError):
 class RetryLater(ServiceError):
     """A refusal that may succeed after ``retry_after_s`` seconds (the Retry-After header)."""
 
-    def __init__(
-        self, code: str, message: object = None, /, *, retry_after_s: int, **params: Any
-    ) -> None:
-        super().__init__(code, message, **params)
+    def __init__(self, code: str, /, *, retry_after_s: int, **params: Any) -> None:
+        super().__init__(code, **params)
         self.retry_after_s = retry_after_s
 
 

@@ -14,9 +14,10 @@ from mirada.config import Settings
 from mirada.db import Example, Project, ProjectClass
 from mirada.db.names import name_key
 from mirada.services.classes import add_class
+from mirada.services.deferred_deletes import delete_after_commit
 from mirada.services.errors import Busy, Conflict, NotFound, ServiceError, detached
 from mirada.services.images import decoded_upload
-from mirada.services.photos import clean_filename, delete_after_commit, stored_photo
+from mirada.services.photos import clean_filename, stored_photo
 from mirada.services.projects import project_prefix, unless_taken
 from mirada.services.quotas import Incoming, check_room
 from mirada.storage import BlobStore
@@ -335,5 +336,5 @@ def delete_examples(
     query = select(Example).where(Example.id.in_(ids))
     keys = [key for row in session.scalars(query) for key in (row.image_key, row.thumbnail_key)]
     session.execute(delete(Example).where(Example.id.in_(ids)))
-    delete_after_commit(session, blobs, keys=keys)
+    delete_after_commit(session=session, blobs=blobs, keys=keys)
     return len(ids)

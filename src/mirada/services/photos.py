@@ -7,18 +7,14 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from PIL import Image
-from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction
 
 from mirada.services.images import content_type_of
 from mirada.storage import BlobStore
 from mirada.vision.thumbnail import make_thumbnail
 
 MAX_FILENAME_LENGTH = 255
-_PENDING = "mirada.blobs_to_delete"
 
 
 @dataclass(frozen=True)
@@ -70,31 +66,3 @@ def delete_blobs(blobs: BlobStore, keys: Iterable[str]) -> None:
     """Delete each of ``keys`` (missing ones are fine)."""
     for key in keys:
         blobs.delete(key)
-
-
-def delete_after_commit(
-    session: Session,
-    blobs: BlobStore,
-    *,
-    keys: Iterable[str] = (),
-    prefixes: Iterable[str] = (),
-) -> None:
-    """Delete these blobs once ``session`` commits (the rows that owned them are deleted in
-    it); forget them if it rolls back. Rows go before their files: never a row without files."""
-    pending: list[tuple[BlobStore, list[str], list[str]]] = session.info.setdefault(_PENDING, [])
-    pending.append((blobs, list(keys), list(prefixes)))
-    if not event.contains(session, "after_commit", _delete_pending):
-        event.listen(session, "after_commit", _delete_pending)
-        event.listen(session, "after_soft_rollback", _forget_pending)
-
-
-def _delete_pending(session: Session) -> None:
-    for blobs, keys, prefixes in session.info.pop(_PENDING, []):
-        for prefix in prefixes:
-            blobs.delete_prefix(prefix)
-        delete_blobs(blobs, keys)
-
-
-def _forget_pending(session: Session, previous_transaction: SessionTransaction, *_: Any) -> None:
-    if not previous_transaction.nested:
-        session.info.pop(_PENDING, None)

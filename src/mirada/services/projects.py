@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from mirada.db import Classification, Example, Project, ProjectClass, User
 from mirada.db.names import MAX_NAME_KEY_LENGTH, MAX_NAME_LENGTH, name_key
+from mirada.services.deferred_deletes import delete_after_commit
 from mirada.services.errors import Conflict, NotFound, ServiceError
-from mirada.services.photos import delete_after_commit
 from mirada.storage import BlobStore, user_blob_prefix
 
 MAX_DESCRIPTION_LENGTH = 2000
@@ -140,7 +140,10 @@ def delete_project(*, session: Session, project: Project, blobs: BlobStore) -> N
     session.delete(project)
     session.flush()
     delete_after_commit(
-        session, blobs, keys=[key for keys in predictions for key in keys], prefixes=[prefix]
+        session=session,
+        blobs=blobs,
+        keys=[key for keys in predictions for key in keys],
+        prefixes=[prefix],
     )
 
 

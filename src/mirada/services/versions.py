@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from mirada.db import ModelVersion, Project
 from mirada.db.base import utcnow
+from mirada.services.deferred_deletes import delete_after_commit
 from mirada.services.errors import NotFound, ServiceError
 from mirada.services.heads import load_head
-from mirada.services.photos import delete_after_commit
 from mirada.storage import BlobStore
 from mirada.vision.merge import export_bundle
 
@@ -78,7 +78,7 @@ def delete_version(
     head_key = version.head_key
     session.delete(version)
     session.flush()
-    delete_after_commit(session, blobs, keys=[head_key])
+    delete_after_commit(session=session, blobs=blobs, keys=[head_key])
 
 
 def export_version(

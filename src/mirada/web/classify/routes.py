@@ -149,9 +149,9 @@ def index() -> str:
 def classify() -> Any:
     files = [f for f in request.files.getlist("photos") if f and (f.filename or f.content_length)]
     if not files:
-        raise ServiceError("no_files", words.NO_FILES)
+        raise ServiceError("no_files")
     if len(files) > MAX_FILES_PER_REQUEST:
-        raise ServiceError("too_many_files", words.too_many_files(MAX_FILES_PER_REQUEST))
+        raise ServiceError("too_many_files", n=MAX_FILES_PER_REQUEST)
     choice = request.form.get("model", IMAGENET)
     outcomes = classifications.classify_uploads(
         session=db.session(),
@@ -207,7 +207,7 @@ def feedback(classification_id: int) -> ResponseReturnValue:
     raw = request.form.get("class_id") or ""
     class_id = parse_id(raw)
     if class_id is None:
-        raise ServiceError("class_required", words.RIGHT_CLASS_REQUIRED)
+        raise ServiceError("class_required", correction=True)
     cls = give_feedback(
         session=db.session(),
         user=_user(),

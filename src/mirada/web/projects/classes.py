@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
@@ -140,7 +139,7 @@ def change_examples(project_id: int, class_id: int) -> Response:
     if not ids:
         return _refused(project, cls, _("Select at least one photo."))
     if None in ids:
-        raise NotFound("example_not_found", _l("No such example."))
+        raise NotFound("example_not_found")
     chosen = [i for i in ids if i is not None]
     back = url_for(".class_page", project_id=project.id, class_id=cls.id)
     if action == "delete":

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, redirect, url_for
-from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from mirada.db import Job, Project, db
@@ -76,7 +75,7 @@ def job(project_id: int, job_id: int) -> Response:
     project = owned_project(project_id)
     found = jobs.get_job(session=db.session(), user=user(), job_id=job_id)
     if found.project_id != project.id:
-        raise NotFound("job_not_found", _l("No such job."))
+        raise NotFound("job_not_found")
     response = jsonify({"job": job_json(project, found)})
     response.headers["Cache-Control"] = "no-store"
     return response

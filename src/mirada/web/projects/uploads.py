@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
@@ -119,19 +118,16 @@ def upload(project_id: int) -> Response:
     project = owned_project(project_id)
     raw = request.form.get("class_id", "").strip()
     if not raw:
-        raise ServiceError("class_required", _l("Choose the class of the photos."))
+        raise ServiceError("class_required")
     class_id = form_id("class_id")
     if class_id is None:
-        raise NotFound("class_not_found", _l("No such class."))
+        raise NotFound("class_not_found")
     cls = project_class(project, class_id)
     files = _files("photos")
     if not files:
-        raise ServiceError("no_files", _l("Choose at least one photo."))
+        raise ServiceError("no_files")
     if len(files) > MAX_FILES_PER_REQUEST:
-        raise ServiceError(
-            "too_many_files",
-            _l("Send at most %(n)d photos at a time.", n=MAX_FILES_PER_REQUEST),
-        )
+        raise ServiceError("too_many_files", n=MAX_FILES_PER_REQUEST)
     upload_id = example_service.check_upload_id(request.form.get("upload_id", ""))
     outcomes = example_service.add_examples(
         session=db.session(),
