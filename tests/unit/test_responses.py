@@ -77,26 +77,34 @@ def test_a_form_that_fails_its_own_checks(app: Flask) -> None:
 
 
 def test_a_refusal_goes_under_its_field_or_answers_as_json(app: Flask) -> None:
-    refusal = Conflict("name_taken", "That name is taken.")
+    refusal = Conflict("email_taken")
     with app.test_request_context(method="POST", data={"name": "a"}, headers=HTML):
         form = NameForm()
         response = form_refused(form, lambda: "page", refusal, {"": form.name, "x": form.other})
         assert response.status_code == 409
-        assert (list(form.name.errors), list(form.other.errors)) == (["That name is taken."], [])
+        assert (list(form.name.errors), list(form.other.errors)) == (
+            ["An account with this email already exists."],
+            [],
+        )
     with app.test_request_context(method="POST", data={"name": "a"}, headers=JSON):
         response = form_refused(NameForm(), lambda: "page", refusal)
         assert response.status_code == 409
-        body = {"error": {"code": "name_taken", "message": "That name is taken."}}
+        body = {
+            "error": {
+                "code": "email_taken",
+                "message": "An account with this email already exists.",
+            }
+        }
         assert response.get_json() == body
 
 
 def test_a_refusal_that_says_when_to_retry(app: Flask) -> None:
-    busy = Busy("busy", "Try again soon.", retry_after_s=7)
+    busy = Busy("busy", retry_after_s=7)
     with app.test_request_context(method="POST", headers=JSON):
         response = form_refused(NameForm(), lambda: "page", busy)
         assert (response.status_code, response.headers["Retry-After"]) == (503, "7")
     with app.test_request_context(method="POST", headers=HTML):
         form = NameForm()
-        response = form_refused(form, lambda: "page", ServiceError("odd", "Odd."))
+        response = form_refused(form, lambda: "page", ServiceError("no_files"))
         assert response.status_code == 422
-        assert form.form_errors == ["Odd."]
+        assert form.form_errors == ["Choose at least one photo."]
