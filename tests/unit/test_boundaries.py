@@ -178,6 +178,24 @@ def test_services_import_no_flask_werkzeug_or_runtime() -> None:
     )
 
 
+def test_cli_commands_reach_the_database_only_through_services() -> None:
+    offenders = [
+        i
+        for i in _from("mirada.cli")
+        if i.module != "mirada.cli.transactions"
+        and (
+            (_is_within(i.target, "sqlalchemy") and i.names != ("Session",))  # a type only
+            or (_is_within(i.target, "mirada.db") and "db" in i.names)
+            or i.target == "mirada.db.db"
+        )
+    ]
+    _refuse(
+        offenders,
+        "cli/ commands call the services with the session of cli/transactions.py; they "
+        "import neither sqlalchemy (but its Session type) nor db from mirada.db",
+    )
+
+
 def test_presenters_import_no_database() -> None:
     offenders = [
         i

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
-from sqlalchemy.orm import Session
 
-from mirada.db import Project, User, db
+from mirada.cli.transactions import command_session
+from mirada.db import Project, User
 from mirada.services import accounts
 from mirada.services import projects as project_service
 from mirada.services.errors import NotFound
@@ -20,11 +20,6 @@ from mirada.services.errors import NotFound
 MAX_USERS_LISTED = 10
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def command_session() -> Session:
-    """The command's database session (its app context's); ``@committed`` ends it."""
-    return db.session()
 
 
 def user_option(command: F) -> F:

@@ -16,10 +16,10 @@ import click
 from flask.cli import with_appcontext
 
 from mirada import runtime
-from mirada.cli.owners import command_session, resolve_project, resolve_user, user_option
+from mirada.cli.owners import resolve_project, resolve_user, user_option
 from mirada.cli.project_import import Importer, Tally, import_sources, sources_of
 from mirada.cli.project_import import summary as import_summary
-from mirada.cli.transactions import committed
+from mirada.cli.transactions import command_session, committed
 from mirada.presenters.refusals import refusal_text
 from mirada.services import projects as project_service
 from mirada.services.errors import ServiceError

@@ -7,7 +7,7 @@ from datetime import timedelta
 import click
 from flask.cli import with_appcontext
 
-from mirada.db import db
+from mirada.cli.transactions import command_session
 from mirada.runtime import blobs, settings
 from mirada.services.orphans import sweep_orphans
 
@@ -33,7 +33,7 @@ def sweep(grace_s: int | None, dry_run: bool) -> None:
     uploads still in flight and are left alone.
     """
     grace = timedelta(seconds=settings().orphan_grace_s if grace_s is None else grace_s)
-    result = sweep_orphans(session=db.session(), blobs=blobs(), grace=grace, dry_run=dry_run)
+    result = sweep_orphans(session=command_session(), blobs=blobs(), grace=grace, dry_run=dry_run)
     for key in result.deleted:
         click.echo(key)
     verb = "Would delete" if dry_run else "Deleted"

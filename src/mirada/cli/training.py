@@ -19,7 +19,8 @@ from flask.cli import with_appcontext
 
 from mirada import runtime
 from mirada.cli.owners import resolve_project, resolve_user, user_option
-from mirada.db import Job, ModelVersion, Project, User, db
+from mirada.cli.transactions import command_session
+from mirada.db import Job, ModelVersion, Project, User
 from mirada.db.job import FINISHED, SUCCEEDED
 from mirada.jobs.inline import InlineJobQueue
 from mirada.presenters.jobs import describe_issue, describe_job_error
@@ -49,7 +50,7 @@ def _run_here(queue: InlineJobQueue, job_id: int, *, show_progress: bool) -> Non
 def _finished_job(user: User, job_id: int) -> Job:
     """The job once it has ended; one another process runs is waited for (the worker here
     reaps it when that process dies or stops beating)."""
-    session = db.session()
+    session = command_session()
     session.commit()  # end the read: see what the job's writer committed
     job = jobs.get_job(session=session, user=user, job_id=job_id)
     if job.state not in FINISHED:
@@ -177,7 +178,7 @@ def train(name: str, wait: bool, as_json: bool, email: str | None) -> None:
     project = resolve_project(user, name)
     runtime.job_worker().reap()  # a train killed before leaves its job to be reaped here
     queue = runtime.inline_job_queue()
-    session = db.session()
+    session = command_session()
     try:
         job = training.start_training(session=session, queue=queue, project=project)
     except ServiceError as exc:
@@ -189,7 +190,7 @@ def train(name: str, wait: bool, as_json: bool, email: str | None) -> None:
     if job.state != SUCCEEDED:
         raise click.ClickException(f"Training failed: {describe_job_error(job)}")
     version = versions.get_version(
-        session=db.session(), project=project, number=job.result["number"]
+        session=command_session(), project=project, number=job.result["number"]
     )
     if as_json:
         click.echo(json.dumps(_version_json(project, job, version)))

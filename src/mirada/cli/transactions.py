@@ -7,10 +7,20 @@ import functools
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
+from sqlalchemy.orm import Session
+
 from mirada.db import db
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def command_session() -> Session:
+    """The command's database session (its app context's); ``@committed`` ends it.
+
+    The commands hand it to the services; they never query with it themselves.
+    """
+    return db.session()
 
 
 def committed(command: Callable[P, R]) -> Callable[P, R]:

@@ -10,8 +10,8 @@ from datetime import datetime
 import click
 from flask.cli import with_appcontext
 
-from mirada.cli.transactions import committed
-from mirada.db import User, db
+from mirada.cli.transactions import command_session, committed
+from mirada.db import User
 from mirada.presenters.accounts import change_done
 from mirada.presenters.refusals import refusal_text
 from mirada.runtime import settings
@@ -41,7 +41,7 @@ def create(email: str, admin: bool, display_name: str, password_stdin: bool) -> 
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = accounts.register(
-            session=db.session(),
+            session=command_session(),
             email=email,
             password=password,
             display_name=display_name,
@@ -66,8 +66,9 @@ def _change(email: str, change: str) -> None:
     """Apply ``change`` to the account with ``email`` through the admin service, then say
     so as the user list does, or say that the account already was so."""
     try:
-        user = admin.get_user_by_email(session=db.session(), email=email)
-        already = admin.change_account(session=db.session(), actor=None, target=user, change=change)
+        session = command_session()
+        user = admin.get_user_by_email(session=session, email=email)
+        already = admin.change_account(session=session, actor=None, target=user, change=change)
     except ServiceError as exc:
         raise click.ClickException(f"{email}: {refusal_text(exc)}") from exc
     if already:
@@ -119,7 +120,7 @@ def _iso(moment: datetime | None) -> str | None:
 def _all_users() -> Iterator[User]:
     page = 1
     while True:
-        result = admin.list_users(session=db.session(), page=page, per_page=200)
+        result = admin.list_users(session=command_session(), page=page, per_page=200)
         yield from result.users
         if page >= result.pages:
             return
@@ -165,7 +166,7 @@ def invite(email: str) -> None:
 
     try:
         token = signups.invite(
-            session=db.session(), settings=settings(), email=email, invited_by=None
+            session=command_session(), settings=settings(), email=email, invited_by=None
         )
     except ServiceError as exc:
         raise click.ClickException(refusal_text(exc)) from exc
