@@ -6,16 +6,15 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response
 
 from mirada.db import Classification, ProjectClass, User, db
 from mirada.presenters import classify as words
@@ -36,10 +35,11 @@ from mirada.services.feedback import give_feedback
 from mirada.services.training import request_embeddings
 from mirada.web.converters import parse_id, valid_id
 from mirada.web.current_user import current_user, login_required
-from mirada.web.errors import refusal_status, render_error, retry_headers, wants_json
+from mirada.web.errors import error_response, refusal_status, retry_headers
 from mirada.web.forms import ConfirmForm
 from mirada.web.media import MEDIA_KINDS, photo_response
 from mirada.web.redirects import safe_next
+from mirada.web.responses import answer
 
 bp = Blueprint("classify", __name__)
 bp.add_app_template_filter(shown_predictions)
@@ -146,7 +146,7 @@ def index() -> str:
 
 @bp.post("/classify")
 @login_required
-def classify() -> Any:
+def classify() -> ResponseReturnValue:
     files = [f for f in request.files.getlist("photos") if f and (f.filename or f.content_length)]
     if not files:
         raise ServiceError("no_files")
@@ -164,15 +164,22 @@ def classify() -> Any:
     )
     refused = [o.error for o in outcomes if o.error is not None]
     status = refusal_status(refused) if len(refused) == len(outcomes) else 200
-    headers = retry_headers(status, refused)
-    if wants_json():
-        if len(outcomes) == 1 and refused:
-            body, _status = render_error(status, refusal_text(refused[0]), code=refused[0].code)
-            return body, status, headers
-        rows = [o.classification for o in outcomes if o.classification is not None]
-        classes = _classes_by_project(rows)
-        return jsonify({"results": [_as_json(o, classes) for o in outcomes]}), status, headers
-    return _page(outcomes, choice), status, headers
+    return answer(
+        html=lambda: _page(outcomes, choice),
+        json=lambda: _results_json(outcomes, status),
+        status=status,
+        headers=retry_headers(status, refused),
+    )
+
+
+def _results_json(outcomes: list[UploadOutcome], status: int) -> dict[str, Any] | Response:
+    """Each photo's result; a single refused photo answers as the refusal itself."""
+    if len(outcomes) == 1 and outcomes[0].error is not None:
+        error = outcomes[0].error
+        return error_response(status, refusal_text(error), code=error.code)
+    rows = [o.classification for o in outcomes if o.classification is not None]
+    classes = _classes_by_project(rows)
+    return {"results": [_as_json(o, classes) for o in outcomes]}
 
 
 @bp.get("/history")
@@ -219,11 +226,16 @@ def feedback(classification_id: int) -> ResponseReturnValue:
     )
     request_embeddings(session=db.session(), queue=job_queue(), project=cls.project)
     message = words.labelled(cls.name)
-    if wants_json():
-        return jsonify({"class": {"id": cls.id, "name": cls.name}, "message": message})
-    flash(message, "success")
     back = safe_next(request.form.get("next"), url_for("classify.history"))
-    return redirect(f"{back.split('#')[0]}#classification-{classification_id}")
+
+    def back_to_history() -> Response:
+        flash(message, "success")
+        return redirect(f"{back.split('#')[0]}#classification-{classification_id}")
+
+    return answer(
+        html=back_to_history,
+        json=lambda: {"class": {"id": cls.id, "name": cls.name}, "message": message},
+    )
 
 
 @bp.post("/history/delete-all")
