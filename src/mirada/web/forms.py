@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
-from flask import render_template
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -13,7 +11,7 @@ from wtforms import Field, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from mirada.presenters.refusals import refusal_text
-from mirada.services.errors import Conflict, RetryLater, ServiceError, TooManyAttempts
+from mirada.services.errors import Conflict, RetryLater, ServiceError
 from mirada.services.passwords import MAX_LENGTH, MIN_LENGTH
 
 
@@ -46,7 +44,7 @@ def place_refusal(
 
     The words go under the field whose key is the longest prefix of the error's code
     (``{"password": form.password}`` takes ``password_too_short``), else above the form.
-    A conflict answers 409, a throttled attempt 429, the rest 422.
+    A conflict answers 409, a refusal that may succeed later its own 429 or 503, the rest 422.
     """
     text = refusal_text(error)
     matches = [key for key in (fields or {}) if error.code.startswith(key)]
@@ -55,27 +53,6 @@ def place_refusal(
         field.errors = [*field.errors, text]
     else:
         form.form_errors.append(text)
-    if isinstance(error, TooManyAttempts):
-        return 429
+    if isinstance(error, RetryLater):
+        return error.status  # 429 throttled, 503 busy
     return 409 if isinstance(error, Conflict) else 422
-
-
-def retry_headers(error: ServiceError) -> dict[str, str]:
-    """``Retry-After`` for a refusal that may succeed later; nothing for the others."""
-    return {"Retry-After": str(error.retry_after_s)} if isinstance(error, RetryLater) else {}
-
-
-def refused_page(
-    template: str,
-    form: FlaskForm,
-    error: ServiceError,
-    *,
-    fields: Mapping[str, Field] | None = None,
-    status: int | None = None,
-    **context: Any,
-) -> tuple[str, int, dict[str, str]]:
-    """``template`` again with ``error`` placed on ``form`` (``place_refusal``): its status
-    (or ``status``), and Retry-After when the refusal is a throttled attempt."""
-    placed = place_refusal(form, error, fields)
-    page = render_template(template, form=form, **context)
-    return page, status or placed, retry_headers(error)

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from wtforms import Field
 
 from mirada.services.errors import ServiceError
-from mirada.web.errors import error_response, refusal_response, wants_json
+from mirada.web.errors import error_response, refusal_response, retry_headers, wants_json
 from mirada.web.forms import place_refusal
 
 Made = str | Response | Mapping[str, Any]
@@ -57,15 +57,25 @@ def form_refused(
     page: Callable[[], str],
     error: ServiceError | None = None,
     fields: Mapping[str, Field] | None = None,
+    *,
+    status: int | None = None,
 ) -> Response:
-    """A form that did not pass (``error`` None: its own checks; else the service's refusal):
-    the page again with the words under their field (see ``place_refusal``), or the error as
-    JSON: ``invalid`` for the form's checks, the refusal's own code, status and Retry-After."""
+    """The one form ritual: a form that did not pass (``error`` None: its own checks; else
+    the service's refusal), as the page again with the words under their field (see
+    ``place_refusal``) or as JSON: ``invalid`` for the form's checks, else the refusal's
+    own code. The status is ``place_refusal``'s unless ``status`` is given; a refusal that
+    may succeed later says when (Retry-After) on either."""
     if error is None:
         return answer(
             html=page,
             json=lambda: error_response(422, first_error(form), code="invalid"),
-            status=422,
+            status=status or 422,
         )
-    status = place_refusal(form, error, fields)
-    return answer(html=page, json=lambda: refusal_response(error), status=status)
+    placed = place_refusal(form, error, fields)
+    shown = status or placed
+    return answer(
+        html=page,
+        json=lambda: refusal_response(error),
+        status=shown,
+        headers=retry_headers(shown, [error]),
+    )

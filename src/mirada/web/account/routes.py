@@ -22,8 +22,8 @@ from mirada.web.account.forms import (
     timezone_choices,
 )
 from mirada.web.current_user import current_user, login_required, session_token, sign_out
-from mirada.web.forms import place_refusal, retry_headers
 from mirada.web.i18n import browser_timezone
+from mirada.web.responses import form_refused
 from mirada.web.throttled import Page
 
 bp = Blueprint("account", __name__)
@@ -66,9 +66,7 @@ def _page(status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
 def _refused(name: str, form: FlaskForm, error: ServiceError, fields: dict[str, Field]) -> Page:
     """The account page with ``error`` on the form ``name`` that was refused (under the field
     it is about, else above the form): 422, or 429 with Retry-After when throttled."""
-    status = place_refusal(form, error, fields)
-    page, status = _page(status, **{name: form})
-    return page, status, retry_headers(error)
+    return form_refused(form, lambda: _page(**{name: form})[0], error, fields)
 
 
 @bp.get("/")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -15,9 +16,10 @@ from mirada.services import admin, quotas, signups
 from mirada.services.errors import ServiceError
 from mirada.web.admin.forms import InviteForm, LimitsForm
 from mirada.web.current_user import admin_required, current_user
-from mirada.web.forms import ConfirmForm, refused_page
+from mirada.web.forms import ConfirmForm
 from mirada.web.links import external_url
 from mirada.web.redirects import safe_next
+from mirada.web.responses import form_refused
 
 bp = Blueprint("admin", __name__)
 
@@ -87,7 +89,7 @@ def user_action(user_id: int, action: str) -> Response:
 
 @bp.route("/invitations", methods=["GET", "POST"])
 @admin_required
-def invitations() -> str | tuple[str, int] | tuple[str, int, dict[str, str]]:
+def invitations() -> ResponseReturnValue:
     form = InviteForm()
     if not form.is_submitted():
         return render_template("admin/invitations.html", form=form, link=None)
@@ -102,7 +104,12 @@ def invitations() -> str | tuple[str, int] | tuple[str, int, dict[str, str]]:
             invited_by=current_user(),
         )
     except ServiceError as exc:
-        return refused_page("admin/invitations.html", form, exc, fields={"": form.email}, link=None)
+        return form_refused(
+            form,
+            lambda: render_template("admin/invitations.html", form=form, link=None),
+            exc,
+            {"": form.email},
+        )
     return render_template(
         "admin/invitations.html",
         form=InviteForm(formdata=None),

@@ -15,10 +15,10 @@ from mirada.services.errors import ServiceError
 from mirada.web.auth.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm
 from mirada.web.auth.mailing import mail_reset_link
 from mirada.web.current_user import current_user, known_device, settings, sign_in, sign_out
-from mirada.web.forms import refused_page
 from mirada.web.i18n import browser_timezone
 from mirada.web.links import link_maker
 from mirada.web.redirects import safe_next
+from mirada.web.responses import form_refused
 from mirada.web.throttled import Page, client_address
 
 bp = Blueprint("auth", __name__)
@@ -52,7 +52,9 @@ def login() -> Page:
         )
     except ServiceError as exc:  # the failure stays counted: this view returns, so it commits
         status = SIGN_IN_STATUS.get(exc.code)
-        return refused_page("auth/login.html", form, exc, status=status)
+        return form_refused(
+            form, lambda: render_template("auth/login.html", form=form), exc, status=status
+        )
     accounts.adopt_timezone(user=user, timezone=browser_timezone())
     sign_in(user, remember=bool(form.remember.data))
     return redirect(next_url)
@@ -78,7 +80,7 @@ def forgot_password() -> Page:
             session=db.session(), settings=config, address=client_address(), email=email
         )
     except ServiceError as exc:
-        return refused_page("auth/forgot.html", form, exc)
+        return form_refused(form, lambda: render_template("auth/forgot.html", form=form), exc)
     later().submit(
         partial(
             mail_reset_link,
@@ -120,7 +122,9 @@ def reset_password(token: str) -> Page:
         )
     except ServiceError as exc:
         # The new password, or its link that ended meanwhile: the words go under the field.
-        return refused_page("auth/reset.html", form, exc, fields={"": form.password})
+        return form_refused(
+            form, lambda: render_template("auth/reset.html", form=form), exc, {"": form.password}
+        )
     if current_user() is not None:
         sign_out()
     flash(_("Your password has been changed. Sign in with the new one."), "success")

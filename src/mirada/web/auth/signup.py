@@ -18,9 +18,9 @@ from mirada.web.auth.forms import ConfirmAccountForm, InvitationForm, RegisterFo
 from mirada.web.auth.mailing import mail_account_request
 from mirada.web.current_user import current_user, sign_in
 from mirada.web.errors import render_error
-from mirada.web.forms import refused_page
 from mirada.web.i18n import browser_timezone, select_locale
 from mirada.web.links import external_url, link_maker
+from mirada.web.responses import form_refused
 from mirada.web.throttled import Page, client_address
 
 bp = Blueprint("signup", __name__)
@@ -76,7 +76,9 @@ def register() -> Page:
             timezone=browser_timezone(),
         )
     except ServiceError as exc:
-        return refused_page("auth/register.html", form, exc, fields=_fields(form))
+        return form_refused(
+            form, lambda: render_template("auth/register.html", form=form), exc, _fields(form)
+        )
     _welcome(user)
     return redirect(_home())
 
@@ -95,7 +97,9 @@ def _request_account(form: RegisterForm) -> Page:
             locale=select_locale(),
         )
     except ServiceError as exc:
-        return refused_page("auth/register.html", form, exc, fields=_fields(form))
+        return form_refused(
+            form, lambda: render_template("auth/register.html", form=form), exc, _fields(form)
+        )
     later().submit(
         partial(
             mail_account_request,
@@ -141,7 +145,13 @@ def confirm(token: str) -> Page:
         status = 401 if exc.code == "not_the_chosen_password" else None
         codes = ("not_the_chosen_password", "email_taken", "invalid_signup_link")
         fields: dict[str, Field] = dict.fromkeys(codes, form.password)  # throttled: above
-        return refused_page(page, form, exc, fields=fields, status=status, email=pending.email)
+        return form_refused(
+            form,
+            lambda: render_template(page, form=form, email=pending.email),
+            exc,
+            fields,
+            status=status,
+        )
     _welcome(user)
     return redirect(_home())
 
@@ -167,6 +177,8 @@ def invitation(token: str) -> Page:
             locale=select_locale(),
         )
     except ServiceError as exc:
-        return refused_page(page, form, exc, fields=_fields(form), email=invited.email)
+        return form_refused(
+            form, lambda: render_template(page, form=form, email=invited.email), exc, _fields(form)
+        )
     _welcome(user)
     return redirect(_home())
