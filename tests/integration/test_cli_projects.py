@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -114,10 +113,13 @@ def test_digits_taught_from_the_shell_score_what_they_report(app: Flask, digits:
     assert again.exit_code == 0, again.output
     text = again.stdout.splitlines()
     assert text[0].startswith(f"Trained version 2 of Digits on {total} examples (job ")
-    assert text[1].startswith(f"Hold-out evaluation on {total // 5} examples: accuracy ")
+    assert text[1].startswith(
+        f"Hold-out: {total // 5} examples were set aside and never trained on, then scored. "
+        "Scores: accuracy "
+    )
     assert text[2].split() == ["class", "precision", "recall", "f1", "support"]
     assert [row.split()[0] for row in text[3:13]] == [str(d) for d in range(10)]
-    assert "Version 2 now answers: it is the newest." in again.stdout
+    assert "Done: version 2 is ready and now answers new photos." in again.stdout
     with app.app_context():
         project = db.session.scalar(select(Project))
         assert project is not None
@@ -128,7 +130,9 @@ def test_digits_taught_from_the_shell_score_what_they_report(app: Flask, digits:
     lines = quiet.stdout.splitlines()
     assert lines[0].startswith("Trained version 3 of Digits (job ")
     assert "accuracy" in lines[0]
-    assert re.fullmatch(r"Version 2 still answers: it was pinned on [\d-]+ [\d:]+ UTC\.", lines[1])
+    assert lines[1].startswith(
+        "Done: version 3 is ready. Version 2 still answers new photos because you pinned it."
+    )
     assert quiet.stderr == ""
     as_json = json.loads(mirada(app, "projects", "train", "digits", "--json").stdout)
     assert (as_json["version"], as_json["serving"]) == (4, False)

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from mirada.config import Settings
 from mirada.db import Project
-from mirada.presenters.projects import skip_reason
 from mirada.presenters.refusals import refusal_text
+from mirada.presenters.uploads import skip_text
 from mirada.services import examples as example_service
 from mirada.services.archives import unpacked_archive
 from mirada.services.errors import ServiceError
@@ -74,7 +74,7 @@ def _folder_sources(folder: Path, settings: Settings) -> tuple[list[Source], lis
         if any(part.startswith(".") for part in relative.parts) or not path.is_file():
             continue
         if len(relative.parts) != 2:
-            refused.append((relative.as_posix(), skip_reason("not_in_class_folder")))
+            refused.append((relative.as_posix(), skip_text("not_in_class_folder")))
             continue
         read = _read_file(path, settings.max_upload_bytes)
         sources.append(Source(relative.as_posix(), relative.parts[0], read))
@@ -112,7 +112,7 @@ def sources_of(
                 )
                 for entry in entries
             ]
-            yield sources, [(e.filename, skip_reason(e.code)) for e in skipped]
+            yield sources, [(e.filename, skip_text(e.code)) for e in skipped]
     except ServiceError as exc:
         raise click.ClickException(refusal_text(exc)) from None
 

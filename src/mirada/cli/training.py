@@ -25,6 +25,7 @@ from mirada.db.job import FINISHED, SUCCEEDED
 from mirada.jobs.inline import InlineJobQueue
 from mirada.presenters.jobs import describe_issue, describe_job_error
 from mirada.presenters.refusals import refusal_text
+from mirada.presenters.versions import method_text, serving_comparison, training_done_text
 from mirada.services import jobs, versions
 from mirada.services.errors import ServiceError
 
@@ -85,51 +86,18 @@ def _version_json(project: Project, job: Job, version: ModelVersion) -> dict[str
     }
 
 
-def _method(metrics: dict[str, Any]) -> str:
-    evaluated = metrics.get("evaluated_count", 0)
-    if metrics.get("method") == "holdout":
-        return f"hold-out evaluation on {evaluated} examples"
-    return f"{metrics.get('folds', 0)}-fold cross-validation on {evaluated} examples"
-
-
 def _scores(metrics: dict[str, Any]) -> str:
     return f"accuracy {metrics['accuracy']:.3f}, macro F1 {metrics['macro_f1']:.3f}"
 
 
-def _serving_lines(project: Project, version: ModelVersion) -> list[str]:
-    """Which version answers now and why, and how the new one did against the old one."""
-    from mirada.services.comparisons import SameExamples
-    from mirada.services.training import SERVING_COMPARISON
-
+def _serving_lines(project: Project, job: Job, version: ModelVersion) -> list[str]:
+    """Which version answers now and why, and how the new one did against the old one:
+    the words of the project's page."""
     serving = project.serving_version
-    lines: list[str] = []
-    if serving is None:
-        return lines
-    if serving.id == version.id:
-        lines.append(f"Version {version.number} now answers: it is the newest.")
-    else:
-        pinned = project.serving_pinned_at
-        when = f" on {pinned:%Y-%m-%d %H:%M} UTC" if pinned is not None else ""
-        lines.append(f"Version {serving.number} still answers: it was pinned{when}.")
-    raw = (version.metrics or {}).get(SERVING_COMPARISON)
-    if isinstance(raw, dict):
-        same = SameExamples.from_dict(raw)
-        if same.count:
-            lines.append(
-                f"On the same {same.count} examples, which neither trained on: version "
-                f"{same.newer} {same.newer_accuracy:.3f}, version {same.older} "
-                f"{same.older_accuracy:.3f}."
-            )
-        if same.newer_is_worse:
-            keep = (
-                f" It answers anyway, as the newest; pin version {same.older} on the project's "
-                "page to keep it answering."
-                if serving.id == version.id
-                else ""
-            )
-            lines.append(
-                f"Warning: version {same.newer} does worse than version {same.older}.{keep}"
-            )
+    lines = [training_done_text(job.result, serving_now=serving.number if serving else None)]
+    comparison = serving_comparison(version.metrics or {})
+    if comparison is not None and not comparison["worse"]:  # a worse one is told above
+        lines.append(comparison["text"])
     return lines
 
 
@@ -139,7 +107,7 @@ def _report(project: Project, job: Job, version: ModelVersion) -> list[str]:
     lines = [
         f"Trained version {version.number} of {project.name} on {version.example_count} "
         f"examples (job {job.id}).",
-        f"{_method(metrics).capitalize()}: {_scores(metrics)}",
+        f"{method_text(metrics)} Scores: {_scores(metrics)}.",
     ]
     width = max([len("class"), *(len(c["name"]) for c in metrics.get("classes", []))])
     lines.append(f"{'class':<{width}}  precision  recall  f1     support")
@@ -148,7 +116,7 @@ def _report(project: Project, job: Job, version: ModelVersion) -> list[str]:
             f"{row['name']:<{width}}  {row['precision']:<9.3f}  {row['recall']:<6.3f}  "
             f"{row['f1']:<5.3f}  {row['support']}"
         )
-    lines += _serving_lines(project, version)
+    lines += _serving_lines(project, job, version)
     if version.warnings:
         lines.append("Warnings:")
         lines += ["  " + describe_issue(w["code"], w["params"]) for w in version.warnings]
@@ -199,7 +167,7 @@ def train(name: str, wait: bool, as_json: bool, email: str | None) -> None:
     else:
         click.echo(
             f"Trained version {version.number} of {project.name} (job {job.id}): "
-            f"{_scores(version.metrics)} ({_method(version.metrics)})."
+            f"{_scores(version.metrics)}. {method_text(version.metrics)}"
         )
-        for line in _serving_lines(project, version):
+        for line in _serving_lines(project, job, version):
             click.echo(line)

@@ -11,7 +11,7 @@ from typing import Any
 from flask_babel import format_decimal, gettext
 from flask_babel import lazy_gettext as _l
 
-from mirada.presenters.wording import Wording, say
+from mirada.presenters.wording import Wording
 
 
 def megabytes(n: int) -> str:
@@ -86,16 +86,3 @@ REFUSALS: dict[str, Wording] = {
 }
 
 # Why a file of an archive (or of a folder, from the CLI) was not imported, by its code.
-SKIPPED: dict[str, Wording] = {
-    "not_in_class_folder": _l(
-        "Not inside a class folder: put each photo in a folder named after its class."
-    ),
-    "too_large": _l("The file is larger than the upload limit."),
-    "corrupt": _l("This entry of the archive is damaged and cannot be read."),
-    "encrypted": _l("This entry of the archive is encrypted and cannot be read."),
-}
-
-
-def skip_reason(code: str) -> str:
-    """Why a file was skipped, in the reader's language (an unknown code reads as damaged)."""
-    return say(SKIPPED.get(code, SKIPPED["corrupt"]), {})

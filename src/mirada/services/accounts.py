@@ -163,13 +163,16 @@ def authenticate(
     address: str,
     known_device: Callable[[str], str | None],
     limits: SignInLimits,
+    checkpoint: Callable[[], None] | None = None,
 ) -> User:
     """The user these credentials belong to, or a refusal that does not say whether it exists.
 
     ``known_device(email)`` names the browser when it has signed in to that account before;
     its failures are counted apart from everyone else's, so neither a flood against the
     account nor one from its address (a school's NAT, a proxy) locks it out. A failure stays
-    counted in ``session`` when this refuses: the door commits it.
+    counted in ``session`` when this refuses: the door commits it. ``checkpoint`` (the door's
+    commit) is called once the attempt is counted, before the slow password check, so that
+    the counters are not locked while the password is hashed.
     """
     try:
         normalized = normalize_email(email)
@@ -180,6 +183,8 @@ def authenticate(
     wait = throttle.take_all(session=session, limits=counted)
     if wait:
         raise too_many_attempts(wait)
+    if checkpoint is not None:
+        checkpoint()
     user = session.scalar(select(User).where(User.email == normalized))
     if (
         not passwords.verify_password(user.password_hash if user else None, password)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from mirada.db import AuthThrottle, PasswordResetToken, User, UserSession
@@ -105,6 +106,32 @@ def test_the_right_password_signs_in_and_forgets_the_failures(session: Session, 
 
     assert session.get(AuthThrottle, "acct:ann@example.org") is None
     assert session.get(AuthThrottle, "ip:192.0.2.1").failures == 1  # type: ignore[union-attr]
+
+
+def test_the_attempt_is_committed_before_the_password_is_checked(
+    session: Session, engine: Engine, ann: User
+) -> None:
+    """The door's checkpoint runs once the attempt is counted: another connection sees the
+    count while the slow hash check has not even begun."""
+    seen: list[int] = []
+
+    def commit_and_look() -> None:
+        session.commit()
+        with Session(engine) as other:
+            row = other.get(AuthThrottle, "acct:ann@example.org")
+            seen.append(row.failures if row is not None else 0)
+
+    with pytest.raises(ServiceError):
+        accounts.authenticate(
+            session=session,
+            email="ann@example.org",
+            password="not the password",
+            address="192.0.2.1",
+            known_device=lambda _email: None,
+            limits=LIMITS,
+            checkpoint=commit_and_look,
+        )
+    assert seen == [1]
 
 
 def test_too_many_failures_are_refused_with_the_minutes_to_wait(

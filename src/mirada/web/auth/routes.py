@@ -49,6 +49,7 @@ def login() -> Page:
             address=client_address(),
             known_device=known_device,
             limits=accounts.SignInLimits.from_settings(settings()),
+            checkpoint=db.session.commit,  # no lock on the counters while the hash is checked
         )
     except ServiceError as exc:  # the failure stays counted: this view returns, so it commits
         status = SIGN_IN_STATUS.get(exc.code)
