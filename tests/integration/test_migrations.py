@@ -103,8 +103,13 @@ def test_upgrade_matches_the_models_and_downgrade_undoes_it(fresh_app: Flask) ->
 def test_the_migrated_schema_works(fresh_app: Flask) -> None:
     flask_migrate.upgrade()
 
-    user = accounts.register(email="Ann@Example.org", password="correct horse battery")
+    user = accounts.register(
+        session=db.session(), email="Ann@Example.org", password="correct horse battery"
+    )
+    db.session.commit()
 
     assert db.session.get(User, user.id).email == "ann@example.org"  # type: ignore[union-attr]
     with pytest.raises(Conflict):
-        accounts.register(email="ANN@example.org", password="correct horse battery")
+        accounts.register(
+            session=db.session(), email="ANN@example.org", password="correct horse battery"
+        )
