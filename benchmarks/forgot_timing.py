@@ -24,7 +24,8 @@ from tests.support.mail import MailCatcher
 from tests.support.web import csrf_token_in
 
 from mirada.config import Settings
-from mirada.db import User, db
+from mirada.db import User
+from mirada.db.app_session import db
 from mirada.jobs.later import Later
 from mirada.services import passwords
 from mirada.web import create_app

@@ -19,7 +19,8 @@ from pathlib import Path
 from sqlalchemy import insert, select
 
 from mirada.config import Settings
-from mirada.db import Classification, User, db
+from mirada.db import Classification, User
+from mirada.db.app_session import db
 from mirada.db.base import utcnow
 from mirada.services.classifications import history
 from mirada.web import create_app

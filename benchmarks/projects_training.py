@@ -34,7 +34,8 @@ from sklearn.datasets import load_digits
 
 from mirada import runtime
 from mirada.config import Settings
-from mirada.db import Job, ModelVersion, Project, User, db
+from mirada.db import Job, ModelVersion, Project, User
+from mirada.db.app_session import db
 from mirada.services import jobs, projects
 from mirada.web import create_app
 

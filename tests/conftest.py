@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from mirada.config import Settings
-from mirada.db import db
+from mirada.db.app_session import db
 from mirada.web import create_app
 from tests.support.images import encode
 from tests.support.mail import MailCatcher

@@ -16,7 +16,7 @@ from typing import Any, cast
 from flask import Flask, current_app
 
 from mirada.config import Settings
-from mirada.db import db
+from mirada.db.app_session import db
 from mirada.heap import return_large_blocks
 from mirada.inference import Inference, inference_from
 from mirada.jobs import JobQueue, queue_from

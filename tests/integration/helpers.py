@@ -11,7 +11,8 @@ from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from mirada.db import User, db
+from mirada.db import User
+from mirada.db.app_session import db
 from mirada.services import passwords
 from tests.support.web import WebClient
 

@@ -7,7 +7,8 @@ import re
 import pytest
 from flask import Flask
 
-from mirada.db import User, UserSession, db
+from mirada.db import User, UserSession
+from mirada.db.app_session import db
 from tests.integration.helpers import (
     PASSWORD,
     _password_hash,

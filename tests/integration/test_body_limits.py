@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from PIL import Image
 
-from mirada.db import db
+from mirada.db.app_session import db
 from mirada.web import create_app
 from tests.conftest import make_settings
 from tests.support.projects import wait_for_jobs

@@ -9,7 +9,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from mirada.db import Classification, db
+from mirada.db import Classification
+from mirada.db.app_session import db
 from tests.support.images import SVG, animated_gif, encode, png_declaring
 from tests.support.web import WebClient
 

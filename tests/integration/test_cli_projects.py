@@ -25,7 +25,8 @@ from sklearn.datasets import load_digits
 from sqlalchemy import func, select
 
 from mirada.cli import main
-from mirada.db import Example, Job, Project, db
+from mirada.db import Example, Job, Project
+from mirada.db.app_session import db
 from mirada.presenters.jobs import describe_job_error
 from mirada.services import classes, jobs, versions
 from tests.integration.helpers import add_user, count

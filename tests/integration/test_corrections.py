@@ -11,7 +11,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from mirada.db import Classification, Example, db
+from mirada.db import Classification, Example
+from mirada.db.app_session import db
 from tests.support.projects import JSON, Browser, digit_pngs, wait_for_jobs
 
 

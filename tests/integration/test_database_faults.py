@@ -18,7 +18,7 @@ import pytest
 from flask import Flask
 from sqlalchemy.engine import Connection
 
-from mirada.db import db
+from mirada.db.app_session import db
 from mirada.db.engine import without_time_limits
 from tests.support.postgres import PrivatePostgres, private_postgres  # noqa: F401 - a fixture
 from tests.support.server import get, mirada_serve, run_mirada, server_env

@@ -14,7 +14,8 @@ from PIL import Image
 from skimage import data
 from sqlalchemy import update
 
-from mirada.db import Example, Job, Project, db
+from mirada.db import Example, Job, Project
+from mirada.db.app_session import db
 from mirada.services import jobs
 from mirada.vision.budget import DecodeBudget
 from mirada.vision.intake import read_header

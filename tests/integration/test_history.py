@@ -9,7 +9,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from mirada.db import Classification, User, db
+from mirada.db import Classification, User
+from mirada.db.app_session import db
 from tests.support.web import WebClient
 
 JSON = {"Accept": "application/json"}

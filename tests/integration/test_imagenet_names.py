@@ -9,7 +9,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from mirada.db import Classification, User, db
+from mirada.db import Classification, User
+from mirada.db.app_session import db
 from mirada.services.projects import create_project
 from mirada.vision.labels import imagenet_label
 from tests.support.web import WebClient

@@ -13,7 +13,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from mirada.db import Example, Job, Project, User, db
+from mirada.db import Example, Job, Project, User
+from mirada.db.app_session import db
 from mirada.db.base import utcnow
 from mirada.jobs.reaper import Reaper
 from mirada.jobs.runners import current_runner, host_key

@@ -8,7 +8,8 @@ from urllib.parse import urlencode
 import pytest
 from flask import Flask
 
-from mirada.db import User, UserSession, db
+from mirada.db import User, UserSession
+from mirada.db.app_session import db
 from mirada.db.base import utcnow
 from tests.integration.helpers import (
     PASSWORD,

@@ -15,7 +15,8 @@ from flask import Flask
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from mirada.db import User, db
+from mirada.db import User
+from mirada.db.app_session import db
 from mirada.services import accounts
 from mirada.services.errors import Conflict
 from mirada.web import create_app

@@ -10,7 +10,8 @@ import flask_migrate
 from flask import Flask
 from sqlalchemy import select, text
 
-from mirada.db import Project, ProjectClass, User, db
+from mirada.db import Project, ProjectClass, User
+from mirada.db.app_session import db
 from mirada.services import accounts, classes, projects
 from mirada.services.errors import Conflict
 from tests.integration.helpers import add_user

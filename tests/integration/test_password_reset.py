@@ -14,7 +14,8 @@ from flask import Flask
 from sqlalchemy import select, update
 from werkzeug.test import TestResponse
 
-from mirada.db import PasswordResetToken, User, UserSession, db
+from mirada.db import PasswordResetToken, User, UserSession
+from mirada.db.app_session import db
 from mirada.db.base import utcnow
 from mirada.services.mail import SmtpMailer
 from mirada.web import create_app

@@ -9,7 +9,8 @@ import pytest
 from flask import Flask
 from sqlalchemy.exc import IntegrityError
 
-from mirada.db import Job, Project, db
+from mirada.db import Job, Project
+from mirada.db.app_session import db
 from mirada.services import jobs
 from tests.integration.helpers import count
 from tests.support.projects import JSON, Browser, digit_pngs, wait_for_jobs

@@ -16,7 +16,8 @@ from flask import Flask
 from PIL import Image
 from sqlalchemy import select
 
-from mirada.db import Example, Job, ModelVersion, Project, ProjectClass, User, db
+from mirada.db import Example, Job, ModelVersion, Project, ProjectClass, User
+from mirada.db.app_session import db
 from mirada.db.base import utcnow
 from mirada.jobs.reaper import Reaper
 from tests.integration.helpers import count, errors_of, flashes_of, text

@@ -10,7 +10,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from mirada.db import Classification, Example, Job, ModelVersion, Project, ProjectClass, db
+from mirada.db import Classification, Example, Job, ModelVersion, Project, ProjectClass
+from mirada.db.app_session import db
 from tests.support.projects import JSON, Browser, digit_pngs, wait_for_jobs, zip_of
 
 

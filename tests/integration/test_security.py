@@ -12,7 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from mirada.db import PasswordResetToken, User, UserSession, db
+from mirada.db import PasswordResetToken, User, UserSession
+from mirada.db.app_session import db
 from mirada.web.auth.mailing import mail_reset_link
 from tests.integration.helpers import (
     PASSWORD,

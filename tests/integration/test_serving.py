@@ -11,7 +11,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from mirada.db import Example, Project, db
+from mirada.db import Example, Project
+from mirada.db.app_session import db
 from mirada.inference import InProcessInference
 from tests.integration.helpers import flashes_of, text
 from tests.support.projects import JSON, Browser, digit_pngs, project_row, wait_for_jobs

@@ -7,7 +7,8 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import select, update
 
-from mirada.db import PasswordResetToken, User, UserSession, db
+from mirada.db import PasswordResetToken, User, UserSession
+from mirada.db.app_session import db
 from mirada.db.base import utcnow
 from mirada.services import admin
 from mirada.services.tokens import token_hash

@@ -9,7 +9,8 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from mirada.config import Settings
-from mirada.db import AuthThrottle, UserSession, db
+from mirada.db import AuthThrottle, UserSession
+from mirada.db.app_session import db
 from mirada.db.base import utcnow
 from tests.integration.helpers import (
     NEW_PASSWORD,

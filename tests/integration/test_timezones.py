@@ -10,7 +10,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
-from mirada.db import Classification, ModelVersion, User, db
+from mirada.db import Classification, ModelVersion, User
+from mirada.db.app_session import db
 from tests.integration.helpers import add_user, errors_of, get_user, signed_in, text
 from tests.support.projects import Browser, digit_pngs
 from tests.support.web import WebClient

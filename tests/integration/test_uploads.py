@@ -19,7 +19,8 @@ from PIL import Image
 from sqlalchemy import select, update
 
 from mirada.cli import main
-from mirada.db import Classification, Example, User, db
+from mirada.db import Classification, Example, User
+from mirada.db.app_session import db
 from mirada.services.orphans import sweep_orphans
 from mirada.storage import blob_store_from
 from mirada.web import create_app

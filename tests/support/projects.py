@@ -16,7 +16,8 @@ from sklearn.datasets import load_digits
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from mirada.db import Job, Project, ProjectClass, db
+from mirada.db import Job, Project, ProjectClass
+from mirada.db.app_session import db
 from tests.support.web import WebClient, csrf_token_in
 
 JSON = {"Accept": "application/json"}

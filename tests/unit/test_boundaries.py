@@ -36,7 +36,7 @@ GENERATED = ("mirada.migrations.versions",)  # Alembic's revision files
 
 VISION_FORBIDDEN = ("flask", "werkzeug", "sqlalchemy", "torch")
 VISION_BUILD_TIME = {"mirada.vision.export": ("torch",)}
-SERVICES_FORBIDDEN = ("flask", "werkzeug", "mirada.runtime")
+SERVICES_FORBIDDEN = ("flask", "werkzeug", "mirada.runtime", "mirada.db.app_session")
 PRESENTERS_FORBIDDEN = ("sqlalchemy", "mirada.db")
 
 
@@ -122,7 +122,7 @@ def test_the_parser_sees_every_kind_of_import() -> None:
     """The checks below can fail: deferred, relative and aliased imports are all found."""
     seen = {(i.module, i.target) for i in imports()}
     assert ("mirada.vision.export", "torch") in seen  # inside a function
-    assert ("mirada.web", "mirada.db") in seen  # from mirada.db import db
+    assert ("mirada.web", "mirada.db.app_session") in seen  # from mirada.db.app_session import db
     assert ("mirada.web", "mirada.web.formatting") in seen  # a submodule taken by name
     assert any(i.module == "mirada.cli" and i.target == "mirada.web" for i in imports())
     assert len(modules()) > 100
@@ -168,14 +168,29 @@ def test_services_import_no_flask_werkzeug_or_runtime() -> None:
         i
         for i in _from("mirada.services")
         if any(_is_within(i.target, name) for name in SERVICES_FORBIDDEN)
-        or (_is_within(i.target, "mirada.db") and "db" in i.names)
-        or i.target == "mirada.db.db"
     ]
     _refuse(
         offenders,
         "services/ take the session and the adapters as arguments: they import no flask*, "
-        "werkzeug, mirada.runtime nor db from mirada.db",
+        "werkzeug, mirada.runtime nor the app's bound db (mirada.db.app_session)",
     )
+
+
+def test_services_load_no_flask() -> None:
+    """What the source checks cannot see: importing every service loads no Flask at all
+    (not even through the models)."""
+    services = [name for name in modules() if _is_within(name, "mirada.services")]
+    code = (
+        "import importlib, json, sys\n"
+        f"for name in {services!r}: importlib.import_module(name)\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    loaded = json.loads(result.stdout)
+    forbidden = ("flask", "flask_sqlalchemy", "flask_babel", "werkzeug", "mirada.runtime")
+    assert [m for m in loaded if any(_is_within(m, n) for n in forbidden)] == []
 
 
 def test_cli_commands_reach_the_database_only_through_services() -> None:
@@ -185,14 +200,13 @@ def test_cli_commands_reach_the_database_only_through_services() -> None:
         if i.module != "mirada.cli.transactions"
         and (
             (_is_within(i.target, "sqlalchemy") and i.names != ("Session",))  # a type only
-            or (_is_within(i.target, "mirada.db") and "db" in i.names)
-            or i.target == "mirada.db.db"
+            or _is_within(i.target, "mirada.db.app_session")
         )
     ]
     _refuse(
         offenders,
         "cli/ commands call the services with the session of cli/transactions.py; they "
-        "import neither sqlalchemy (but its Session type) nor db from mirada.db",
+        "import neither sqlalchemy (but its Session type) nor the app's bound db",
     )
 
 

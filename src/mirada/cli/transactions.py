@@ -9,7 +9,7 @@ from typing import ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session
 
-from mirada.db import db
+from mirada.db.app_session import db
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -1,21 +1,16 @@
-"""The database: one SQLAlchemy object and the typed models, one module per aggregate."""
+"""The typed models, one module per aggregate (the app's bound ``db`` is in ``app_session``)."""
 
-from flask_sqlalchemy import SQLAlchemy
-
-from mirada.db.base import Base
-
-db = SQLAlchemy(model_class=Base)
-
-from mirada.db.auth import (  # noqa: E402
+from mirada.db.auth import (
     AuthThrottle,
     PasswordResetToken,
     SignupToken,
     UserSession,
 )
-from mirada.db.classification import Classification  # noqa: E402
-from mirada.db.job import Job  # noqa: E402
-from mirada.db.project import Example, ModelVersion, Project, ProjectClass  # noqa: E402
-from mirada.db.user import User  # noqa: E402
+from mirada.db.base import Base
+from mirada.db.classification import Classification
+from mirada.db.job import Job
+from mirada.db.project import Example, ModelVersion, Project, ProjectClass
+from mirada.db.user import User
 
 __all__ = [
     "AuthThrottle",
@@ -30,5 +25,4 @@ __all__ = [
     "SignupToken",
     "User",
     "UserSession",
-    "db",
 ]

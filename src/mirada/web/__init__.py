@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from mirada import runtime, secret_key
 from mirada.config import Settings
-from mirada.db import db
+from mirada.db.app_session import db
 from mirada.db.engine import engine_options, install_fault_limits
 from mirada.presenters.refusals import refusal_text
 from mirada.services import passwords

@@ -15,7 +15,8 @@ from typing import Any, TypeVar, cast
 from flask import abort, g, redirect, request, session, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from mirada.db import User, db
+from mirada.db import User
+from mirada.db.app_session import db
 from mirada.runtime import settings
 from mirada.services import sessions
 from mirada.services.tokens import new_token, token_hash

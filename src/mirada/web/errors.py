@@ -12,7 +12,7 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 from werkzeug.http import HTTP_STATUS_CODES
 
-from mirada.db import db
+from mirada.db.app_session import db
 from mirada.inference import InferenceUnavailable
 from mirada.presenters.refusals import refusal_text
 from mirada.runtime import settings

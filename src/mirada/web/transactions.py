@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask
 from flask.typing import ResponseReturnValue
 
-from mirada.db import db
+from mirada.db.app_session import db
 
 
 class TransactionalFlask(Flask):

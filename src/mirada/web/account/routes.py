@@ -10,7 +10,8 @@ from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import Field
 
-from mirada.db import User, db
+from mirada.db import User
+from mirada.db.app_session import db
 from mirada.presenters.projects import megabytes
 from mirada.runtime import blobs, settings
 from mirada.services import accounts, quotas, sessions

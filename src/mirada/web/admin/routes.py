@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from mirada.db import db
+from mirada.db.app_session import db
 from mirada.presenters.accounts import change_done
 from mirada.presenters.projects import megabytes
 from mirada.presenters.refusals import refusal_text

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mirada.config import Settings
-from mirada.db import db
+from mirada.db.app_session import db
 from mirada.presenters.mail import LETTERS
 from mirada.services import password_reset, signups
 from mirada.services.mail import Envelope, Mailer, post

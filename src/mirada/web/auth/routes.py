@@ -7,7 +7,7 @@ from functools import partial
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from mirada.db import db
+from mirada.db.app_session import db
 from mirada.presenters.refusals import refusal_text
 from mirada.runtime import later, mailer
 from mirada.services import accounts, password_reset

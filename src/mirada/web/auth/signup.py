@@ -9,7 +9,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from wtforms import Field
 
-from mirada.db import User, db
+from mirada.db import User
+from mirada.db.app_session import db
 from mirada.presenters.refusals import refusal_text
 from mirada.runtime import later, mailer, settings
 from mirada.services import accounts, signups

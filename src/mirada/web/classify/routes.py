@@ -16,7 +16,8 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from mirada.db import Classification, ProjectClass, User, db
+from mirada.db import Classification, ProjectClass, User
+from mirada.db.app_session import db
 from mirada.presenters import classify as words
 from mirada.presenters.classify import (
     feedback_json,

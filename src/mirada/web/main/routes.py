@@ -6,7 +6,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
-from mirada.db import db
+from mirada.db.app_session import db
 from mirada.services import accounts
 from mirada.web.current_user import current_user
 from mirada.web.i18n import LANGUAGE_COOKIE

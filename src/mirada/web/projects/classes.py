@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
-from mirada.db import Project, ProjectClass, db
+from mirada.db import Project, ProjectClass
+from mirada.db.app_session import db
 from mirada.runtime import blobs
 from mirada.services import classes, projects
 from mirada.services import examples as example_service

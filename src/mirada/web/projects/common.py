@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from flask import request
 
-from mirada.db import Project, ProjectClass, User, db
+from mirada.db import Project, ProjectClass, User
+from mirada.db.app_session import db
 from mirada.services import classes, projects
 from mirada.web.converters import parse_id
 from mirada.web.current_user import current_user

@@ -9,7 +9,8 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from mirada.db import Job, Project, db
+from mirada.db import Job, Project
+from mirada.db.app_session import db
 from mirada.db.job import FAILED
 from mirada.presenters.jobs import describe_issue, job_status
 from mirada.runtime import blobs

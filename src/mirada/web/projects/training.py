@@ -7,7 +7,8 @@ from typing import Any
 from flask import jsonify, redirect, url_for
 from werkzeug.wrappers import Response
 
-from mirada.db import Job, Project, db
+from mirada.db import Job, Project
+from mirada.db.app_session import db
 from mirada.db.job import FAILED, SUCCEEDED
 from mirada.presenters.jobs import describe_job_error, job_status
 from mirada.presenters.refusals import refusal_text

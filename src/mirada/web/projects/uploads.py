@@ -9,7 +9,8 @@ from flask import jsonify, render_template, request, url_for
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
-from mirada.db import Example, Job, Project, ProjectClass, db
+from mirada.db import Example, Job, Project, ProjectClass
+from mirada.db.app_session import db
 from mirada.presenters.refusals import refusal_text
 from mirada.presenters.uploads import skip_text
 from mirada.runtime import blobs, decode_budget, job_queue, settings

@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from mirada.db import ModelVersion, Project, db
+from mirada.db import ModelVersion, Project
+from mirada.db.app_session import db
 from mirada.presenters.jobs import describe_issue
 from mirada.presenters.refusals import refusal_text
 from mirada.presenters.versions import (
