@@ -18,7 +18,6 @@ from mirada.presenters.versions import method_text, training_done_text
 from mirada.services.errors import ServiceError
 
 TRANSLATIONS = Path(__file__).parents[2] / "src" / "mirada" / "web" / "translations"
-COMPILED = (TRANSLATIONS / "es" / "LC_MESSAGES" / "messages.mo").exists()
 
 
 @dataclass
@@ -83,7 +82,6 @@ def test_unbalanced_classes_and_skips_and_methods(app: Flask) -> None:
     assert method_text({"folds": 5, "evaluated_count": 40}).startswith("5-fold cross-validation")
 
 
-@pytest.mark.skipif(not COMPILED, reason="the Spanish catalog is not compiled (make)")
 def test_the_same_words_in_spanish(app: Flask) -> None:
     with force_locale("es"):
         ratio = describe_issue("imbalanced", {"largest": "a", "smallest": "b", "ratio": 12.345})
