@@ -29,6 +29,8 @@ from mirada.services.mail import Mailer, SmtpMailer
 from mirada.storage import BlobStore, blob_store_from
 from mirada.vision.budget import DecodeBudget
 
+REAP_INTERVAL_S = 5.0  # a job whose process has ended shows as lost within this
+
 
 def register(app: Flask, settings: Settings) -> None:
     """Attach the settings and the adapters they ask for to ``app``."""
@@ -44,7 +46,8 @@ def register(app: Flask, settings: Settings) -> None:
     queue = queue_from(settings, run=worker.run)
     app.extensions["mirada.jobs"] = queue
     if queue.in_process:  # embedded mode: this process reaps lost jobs on a schedule
-        reaper = Reaper(worker.reap, interval_s=settings.job_heartbeat_timeout_s / 2)
+        interval_s = min(REAP_INTERVAL_S, settings.job_heartbeat_timeout_s / 2)
+        reaper = Reaper(worker.reap, interval_s=interval_s)
         app.extensions["mirada.reaper"] = reaper
         reaper.start()
 

@@ -25,7 +25,7 @@ from sklearn.datasets import load_digits
 from sqlalchemy import func, select
 
 from mirada.cli import main
-from mirada.db import Example, Job, Project
+from mirada.db import Example, Job, Project, User
 from mirada.db.app_session import db
 from mirada.presenters.jobs import describe_job_error
 from mirada.services import classes, jobs, versions
@@ -161,7 +161,7 @@ def test_user_must_be_named_when_there_are_several(app: Flask) -> None:
     )
     stranger = mirada(app, "projects", "list", "--user", "eve@example.org")
     assert stranger.exit_code == 1
-    assert "There is no user with the email address eve@example.org." in stranger.stderr
+    assert "eve@example.org: No such user." in stranger.stderr  # as `mirada users` says
 
 
 def test_unknown_project_is_a_clean_error(app: Flask, tmp_path: Path) -> None:
@@ -176,7 +176,7 @@ def test_unknown_project_is_a_clean_error(app: Flask, tmp_path: Path) -> None:
     ):
         result = mirada(app, *args)
         assert result.exit_code == 1, args
-        assert 'ann@example.org has no project called "Nope".' in result.stderr
+        assert '"Nope": No such project. ann@example.org has no project of that' in result.stderr
         assert "Traceback" not in result.output
     assert count(app, Job) == 0
 
@@ -224,6 +224,29 @@ def test_import_reports_refused_files_by_name_and_adds_the_others(
     assert result.exit_code == 1
     assert "This file is not a valid zip archive." in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_folder_over_the_owners_limit_is_refused_in_the_pages_words(
+    app: Flask, tmp_path: Path
+) -> None:
+    user_id = add_user(app, "ann@example.org")
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        assert user is not None
+        user.photo_limit = 2
+        db.session.commit()
+    assert mirada(app, "projects", "create", "Digits").exit_code == 0
+    images = load_digits().images
+    (tmp_path / "ones").mkdir()
+    for i in range(3):
+        (tmp_path / "ones" / f"{i}.png").write_bytes(digit_png(images[i]))
+
+    result = mirada(app, "projects", "import", "Digits", str(tmp_path))
+
+    assert result.exit_code == 1
+    assert "This would take you over your limit of 2 photos (you keep 0)." in result.stderr
+    assert "Traceback" not in result.output
+    assert count(app, Example) == 0
 
 
 def test_training_blocked_by_the_rules_says_why(app: Flask, tmp_path: Path) -> None:

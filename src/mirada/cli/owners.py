@@ -13,6 +13,7 @@ import click
 
 from mirada.cli.transactions import command_session
 from mirada.db import Project, User
+from mirada.presenters.refusals import refusal_text
 from mirada.services import accounts
 from mirada.services import projects as project_service
 from mirada.services.errors import NotFound
@@ -37,7 +38,7 @@ def resolve_user(email: str | None) -> User:
     if email is not None:
         user = accounts.find_by_email(session=command_session(), email=email)
         if user is None:
-            raise click.ClickException(f"There is no user with the email address {email}.")
+            raise click.ClickException(f"{email}: {refusal_text(NotFound('user_not_found'))}")
         return user
     owners = project_service.project_owners(session=command_session(), limit=MAX_USERS_LISTED)
     if owners.count == 1:
@@ -58,8 +59,8 @@ def resolve_project(user: User, name: str) -> Project:
     """The user's project called ``name`` (any case); a ClickException when there is none."""
     try:
         return project_service.find_project(session=command_session(), user=user, name=name)
-    except NotFound:
+    except NotFound as exc:
         raise click.ClickException(
-            f'{user.email} has no project called "{name}". '
-            "See `mirada projects list`, or create it with `mirada projects create`."
+            f'"{name}": {refusal_text(exc)} {user.email} has no project of that name; see '
+            "`mirada projects list`, or create it with `mirada projects create`."
         ) from None

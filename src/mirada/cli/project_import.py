@@ -162,8 +162,14 @@ def import_sources(importer: Importer, sources: list[Source], tally: Tally) -> N
 def summary(project: Project, tally: Tally, new_classes: int) -> list[str]:
     """The lines an import ends with: counts, then each refused file with its reason."""
     lines = [
-        f"Added {tally.added} examples to {project.name} ({new_classes} new classes); "
-        f"{tally.duplicates} duplicates skipped; {len(tally.refused)} refused"
+        f"Added {_counted(tally.added, 'example')} to {project.name} "
+        f"({_counted(new_classes, 'new class', 'new classes')}); "
+        f"{_counted(tally.duplicates, 'duplicate')} skipped; {len(tally.refused)} refused"
         + (":" if tally.refused else ".")
     ]
     return lines + [f"  {filename}: {reason}" for filename, reason in sorted(tally.refused)]
+
+
+def _counted(n: int, one: str, many: str | None = None) -> str:
+    """``n`` and the noun, singular or plural (the CLI speaks English)."""
+    return f"{n} {one if n == 1 else many or one + 's'}"

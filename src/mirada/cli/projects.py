@@ -132,7 +132,10 @@ def import_examples(name: str, source: Path, email: str | None) -> None:
             raise click.ClickException(f"{source} holds no files to import.")
         classes_before = len(project.classes)
         tally = Tally(refused=list(refused))
-        import_sources(importer, sources, tally)
+        try:
+            import_sources(importer, sources, tally)
+        except ServiceError as exc:  # refused whole, e.g. over the owner's limits
+            raise click.ClickException(refusal_text(exc)) from None
         session.refresh(project)
         new_classes = len(project.classes) - classes_before
         click.echo("\n".join(import_summary(project, tally, new_classes)))
