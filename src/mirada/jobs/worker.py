@@ -2,8 +2,11 @@
 
 The worker claims the job, gives its function a ``JobContext`` and commits for it: the
 claim, each progress checkpoint (with a heartbeat), and the end, success or failure, in
-one transaction with what the job wrote last. Every queue adapter (threads in the app,
-the command line's inline runner, later Celery) runs jobs through a worker.
+one transaction with what the job wrote last. Every write is conditional on the job
+still being this worker's: a job reaped meanwhile (its process was frozen past the
+heartbeat timeout) stops at its next checkpoint and keeps the state the reaper gave it.
+Every queue adapter (threads in the app, the command line's inline runner, later
+Celery) runs jobs through a worker.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import and_, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from mirada.db import Job
@@ -27,10 +32,14 @@ from mirada.jobs.runners import current_runner
 
 log = logging.getLogger(__name__)
 
-PROGRESS_INTERVAL_S = 0.5  # the least time between two heartbeats
+FINISH_RETRIES_S = (1, 2, 4, 8, 16)  # waits before saving a failure again (database away)
 
 Scope = Callable[[], AbstractContextManager[Resources]]
 Reap = Callable[..., int]
+
+
+class JobLost(Exception):
+    """The job's row is no longer this worker's: it was reaped (or its claim was lost)."""
 
 
 class Worker:
@@ -47,28 +56,33 @@ class Worker:
         ``observe`` is told the progress too (a progress bar)."""
         with self._scope() as resources:
             session = resources.session
-            job = _claim(session, job_id)
-            if job is None:
+            claim = _claim(session, job_id)
+            if claim is None:
                 return  # taken by another worker, or no longer queued
             context = JobContext(
                 job_id=job_id,
-                project_id=job.project_id,
-                kind=job.kind,
+                project_id=claim.project_id,
+                kind=claim.kind,
                 resources=resources,
-                progress=_checkpoints(session, job_id, observe),
+                progress=_checkpoints(session, claim, observe),
             )
-            state, error, result = self._outcome(context)
             try:
-                _finish(session, job_id, state, error=error, result=result)
+                state, error, result = self._outcome(context)
+                _finish(session, claim, state, error=error, result=result)
+            except JobLost:
+                session.rollback()
+                log.warning("Job %s (%s) was reaped while it ran: stopped", job_id, claim.kind)
             except Exception:  # its last writes cannot be committed: the job failed
                 session.rollback()
-                log.exception("Job %s (%s) could not be saved", job_id, context.kind)
-                _finish(session, job_id, FAILED, error="internal_error", result={})
+                log.exception("Job %s (%s) could not be saved", job_id, claim.kind)
+                _finish_failed(session, claim)
 
     def _outcome(self, context: JobContext) -> tuple[str, str, dict[str, Any]]:
         session = context.session
         try:
             result = self.registry[context.kind](context)
+        except JobLost:
+            raise
         except JobFailed as failure:
             session.rollback()
             return FAILED, failure.code, {"params": failure.params}
@@ -92,7 +106,17 @@ class Worker:
         return lost
 
 
-def _claim(session: Session, job_id: int) -> Job | None:
+@dataclass(frozen=True)
+class Claim:
+    """A job this worker claimed: its row is ours while it is running with our token."""
+
+    job_id: int
+    project_id: int
+    kind: str
+    token: str
+
+
+def _claim(session: Session, job_id: int) -> Claim | None:
     runner = current_runner()
     claimed = session.execute(
         update(Job)
@@ -109,22 +133,28 @@ def _claim(session: Session, job_id: int) -> Job | None:
     session.commit()
     if not getattr(claimed, "rowcount", 0):
         return None
-    return session.get(Job, job_id)
+    job = session.get(Job, job_id)
+    assert job is not None
+    return Claim(job_id=job_id, project_id=job.project_id, kind=job.kind, token=runner.token)
 
 
-def _checkpoints(session: Session, job_id: int, observe: Progress | None) -> Progress:
-    """The job's ``progress``: commit its work so far, beat at most every interval."""
-    last_beat = [0.0]
+def _ours(claim: Claim) -> Any:
+    """The condition under which the job's row is still this worker's to write."""
+    return and_(Job.id == claim.job_id, Job.state == RUNNING, Job.runner_token == claim.token)
+
+
+def _checkpoints(session: Session, claim: Claim, observe: Progress | None) -> Progress:
+    """The job's ``progress``: beat, and commit its work so far while the job is still ours
+    (else JobLost, and its work since the last checkpoint is dropped)."""
 
     def progress(fraction: float, stage: str) -> None:
-        now = time.monotonic()
-        if now - last_beat[0] >= PROGRESS_INTERVAL_S or fraction >= 1:
-            last_beat[0] = now
-            session.execute(
-                update(Job)
-                .where(Job.id == job_id)
-                .values(progress=max(0.0, min(1.0, fraction)), stage=stage, heartbeat_at=utcnow())
-            )
+        beat = session.execute(
+            update(Job)
+            .where(_ours(claim))
+            .values(progress=max(0.0, min(1.0, fraction)), stage=stage, heartbeat_at=utcnow())
+        )
+        if not getattr(beat, "rowcount", 0):
+            raise JobLost(claim.job_id)
         session.commit()
         if observe is not None:
             observe(fraction, stage)
@@ -133,12 +163,13 @@ def _checkpoints(session: Session, job_id: int, observe: Progress | None) -> Pro
 
 
 def _finish(
-    session: Session, job_id: int, state: str, *, error: str, result: dict[str, Any]
+    session: Session, claim: Claim, state: str, *, error: str, result: dict[str, Any]
 ) -> None:
+    """Record the end with what the job wrote last, if the job is still ours."""
     assert state in FINISHED
-    session.execute(
+    ended = session.execute(
         update(Job)
-        .where(Job.id == job_id)
+        .where(_ours(claim))
         .values(
             state=state,
             error=error,
@@ -148,4 +179,23 @@ def _finish(
             heartbeat_at=utcnow(),
         )
     )
+    if not getattr(ended, "rowcount", 0):
+        raise JobLost(claim.job_id)
     session.commit()
+
+
+def _finish_failed(session: Session, claim: Claim) -> None:
+    """Record an internal failure, waiting a while for a database that went away, so that
+    the job does not read as running until the reaper calls its worker lost."""
+    for wait_s in (0, *FINISH_RETRIES_S):
+        time.sleep(wait_s)
+        try:
+            _finish(session, claim, FAILED, error="internal_error", result={})
+            return
+        except JobLost:
+            session.rollback()
+            return
+        except DBAPIError:
+            session.rollback()
+            log.warning("Job %s: the database is away; saving its failure again", claim.job_id)
+    log.error("Job %s: its failure could not be saved; the reaper will mark it", claim.job_id)

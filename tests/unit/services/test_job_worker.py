@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -68,7 +69,33 @@ def _no_model(context: JobContext) -> dict[str, Any]:
         raise InferenceUnavailable("no model") from exc
 
 
+def _reaped_now(context: JobContext) -> None:
+    """What the reaper does to a job whose worker froze past the heartbeat timeout."""
+    with Session(context.session.get_bind()) as reaper:
+        reaper.execute(
+            update(Job).where(Job.id == context.job_id).values(state="failed", error="worker_lost")
+        )
+        reaper.commit()
+
+
+def _reaped_while_running(context: JobContext) -> dict[str, Any]:
+    _describe(context, "kept")
+    context.progress(0.3, "embedding")  # a checkpoint: committed
+    _reaped_now(context)
+    _describe(context, "lost")
+    context.progress(0.6, "embedding")  # the job is no longer ours: it stops here
+    raise AssertionError("a reaped job went on")
+
+
+def _reaped_before_its_end(context: JobContext) -> dict[str, Any]:
+    _reaped_now(context)
+    _describe(context, "lost")
+    return {"answer": 42}
+
+
 REGISTRY = {
+    "reaped": _reaped_while_running,
+    "reaped_at_end": _reaped_before_its_end,
     "ok": _succeed,
     "fails": _checkpoint_then_fail,
     "crash": _crash,
@@ -142,6 +169,17 @@ def test_a_crash_is_recorded_and_rolled_back(
     job_id = _queued(session, kind)
     worker.run(job_id)
     assert _outcome(session, job_id) == ("failed", code, {}, "")
+
+
+@pytest.mark.parametrize(("kind", "description"), [("reaped", "kept"), ("reaped_at_end", "")])
+def test_a_job_reaped_while_it_ran_stops_and_keeps_the_reapers_verdict(
+    session: Session, worker: Worker, kind: str, description: str
+) -> None:
+    """A worker frozen past the heartbeat timeout (SIGSTOP, swapping) wakes up to a job the
+    reaper marked lost: it neither goes on writing nor turns the job into a success."""
+    job_id = _queued(session, kind)
+    worker.run(job_id)
+    assert _outcome(session, job_id) == ("failed", "worker_lost", {}, description)
 
 
 def test_a_job_no_longer_queued_is_not_run(session: Session, worker: Worker) -> None:
