@@ -84,6 +84,7 @@ def test_saving_the_profile_changes_name_and_language(app: Flask, alice: WebClie
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/account/"
+    assert "Se guardó tu perfil." in text(alice.get("/account/"))  # said in the new language
     saved = user(app)
     assert saved.display_name == "Alice Liddell"
     assert saved.locale == "es"

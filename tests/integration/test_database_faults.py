@@ -15,14 +15,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, g
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
 from mirada.db.app_session import db
 from mirada.db.engine import without_time_limits
+from tests.integration.helpers import add_user
 from tests.support.postgres import PrivatePostgres, private_postgres  # noqa: F401 - a fixture
 from tests.support.server import get, mirada_serve, run_mirada, server_env
-from tests.support.web import csrf_token_in
+from tests.support.web import WebClient, csrf_token_in
 
 EMAIL, PASSWORD = "ann@example.com", "correct horse battery"
 HTTP_TIMEOUT_S = 20.0  # well above the few seconds a fault may cost
@@ -156,3 +159,35 @@ def test_migrations_run_without_the_request_time_limits(app: Flask) -> None:
             assert connection.connection.dbapi_connection.deadline_s is None  # type: ignore[union-attr]
         assert timeouts(connection) == ("15s", "5s")
         assert connection.connection.dbapi_connection.deadline_s == 16.0  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_database_lost_in_the_middle_of_a_page_answers_503_in_the_users_language(
+    app: Flask, web: WebClient
+) -> None:
+    """The user was loaded, then the database went away (a freeze, a dropped connection):
+    the 503 page must not need the database again to name the user's language."""
+    add_user(app, "ana@example.org")
+    assert web.login("ana@example.org").status_code == 302
+    web.submit("/account/", {"display_name": "Ana", "locale": "es"}, action="/account/profile")
+    down = {"now": False}
+
+    def fail_when_down(*_args: object) -> None:
+        if down["now"]:
+            raise sa_exc.OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    def lose_the_database_after_the_user() -> None:
+        if g.get("user") is not None:
+            db.session.commit()  # the user is expired, as after any commit or rollback
+            down["now"] = True
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", fail_when_down)
+    app.before_request_funcs.setdefault(None, []).append(lose_the_database_after_the_user)
+    try:
+        response = web.get("/projects")
+    finally:
+        down["now"] = False
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert "La base de datos no responde" in response.get_data(as_text=True)

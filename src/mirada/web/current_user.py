@@ -12,6 +12,7 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 
+import flask_babel
 from flask import abort, g, redirect, request, session, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -55,7 +56,7 @@ def load_current_user() -> None:
         # this browser (say, "Sign out") still works rather than answering 400.
         session.pop(SESSION_KEY, None)
         return
-    g.user = row.user
+    _set_user(row.user)
 
 
 def sign_in(user: User, *, remember: bool) -> None:
@@ -76,8 +77,19 @@ def sign_in(user: User, *, remember: bool) -> None:
     session.clear()
     session[SESSION_KEY] = token
     session.permanent = remember
-    g.user = user
+    _set_user(user)
     g.remember_device = user.email
+
+
+def _set_user(user: User) -> None:
+    g.user = user
+    g.user_choices = (user.locale, user.timezone)  # readable when the database is not
+
+
+def choices_changed(user: User) -> None:
+    """The user has just chosen another language or time zone: this request uses them."""
+    g.user_choices = (user.locale, user.timezone)
+    flask_babel.refresh()
 
 
 def sign_out() -> None:
@@ -87,6 +99,7 @@ def sign_out() -> None:
         sessions.end_session(session=db.session(), token=token)
     session.clear()
     g.user = None
+    g.user_choices = (None, None)
 
 
 def session_token() -> str | None:

@@ -122,6 +122,7 @@ def _database_unavailable(error: Exception) -> Response:
         db.session.rollback()
     except sa_exc.SQLAlchemyError:  # the connection is gone; the pool replaces it
         log.debug("rollback after a database fault failed", exc_info=True)
+    g.user = None  # the rollback expired it, and reading it again needs the database
     response = make_response(
         render_error(
             503,

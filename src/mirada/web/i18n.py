@@ -3,11 +3,12 @@ which time zone its times are shown in (the user's choice, then the browser's, t
 
 from __future__ import annotations
 
-from flask import has_request_context, request
+from typing import cast
+
+from flask import g, has_request_context, request
 
 from mirada.services import timezones
 from mirada.services.accounts import LOCALES
-from mirada.web.current_user import current_user
 
 LANGUAGE_COOKIE = "mirada_lang"
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
@@ -19,13 +20,20 @@ def select_locale() -> str:
     """The locale of this request (the default one outside a request: the CLI, say)."""
     if not has_request_context():
         return LOCALES[0]
-    user = current_user()
-    if user is not None and user.locale in LOCALES:
-        return user.locale
+    locale, _timezone = _choices()
+    if locale in LOCALES:
+        return locale
     cookie = request.cookies.get(LANGUAGE_COOKIE)
     if cookie in LOCALES:
         return cookie
     return request.accept_languages.best_match(LOCALES) or LOCALES[0]
+
+
+def _choices() -> tuple[str | None, str | None]:
+    """The signed-in user's language and time zone, as loaded with the user: an error page
+    is still in the user's language when the database went away meanwhile (and the user
+    can no longer be read)."""
+    return cast(tuple[str | None, str | None], g.get("user_choices", (None, None)))
 
 
 def browser_timezone() -> str | None:
@@ -40,7 +48,7 @@ def select_timezone() -> str | None:
     """The zone of this request's times; None means Flask-Babel's default, UTC."""
     if not has_request_context():
         return None
-    user = current_user()
-    if user is not None and timezones.is_known(user.timezone):
-        return user.timezone
+    _locale, timezone = _choices()
+    if timezones.is_known(timezone):
+        return timezone
     return browser_timezone()

@@ -22,7 +22,13 @@ from mirada.web.account.forms import (
     ProfileForm,
     timezone_choices,
 )
-from mirada.web.current_user import current_user, login_required, session_token, sign_out
+from mirada.web.current_user import (
+    choices_changed,
+    current_user,
+    login_required,
+    session_token,
+    sign_out,
+)
 from mirada.web.i18n import browser_timezone
 from mirada.web.responses import form_refused
 from mirada.web.throttled import Page
@@ -92,6 +98,7 @@ def profile() -> Page:
     except ServiceError as exc:
         fields = {"invalid_timezone": form.timezone, "": form.display_name}
         return _refused("profile", form, exc, fields)
+    choices_changed(_user())  # the message below is in the language just chosen
     flash(_("Your profile has been saved."), "success")
     return redirect(url_for("account.index"))
 
