@@ -122,6 +122,12 @@ class Settings(BaseSettings):
         return self.data_dir.expanduser().resolve()
 
     @property
+    def unpack_dir(self) -> Path:
+        """Where zip imports are unpacked while they run (``mirada storage sweep`` clears
+        what a killed process left)."""
+        return self.resolved_data_dir / "tmp"
+
+    @property
     def sqlalchemy_url(self) -> str:
         """The database URL; a SQLite file in the data folder when unset."""
         if self.database_url:

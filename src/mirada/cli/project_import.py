@@ -98,7 +98,7 @@ def sources_of(
             source.open("rb") as stream,
             unpacked_archive(
                 stream,
-                workdir=settings.resolved_data_dir / "tmp",
+                workdir=settings.unpack_dir,
                 max_entries=settings.max_archive_entries,
                 max_total_bytes=settings.max_archive_bytes,
                 max_file_bytes=settings.max_upload_bytes,

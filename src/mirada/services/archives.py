@@ -12,11 +12,13 @@ import shutil
 import stat
 import struct
 import tempfile
+import time
 import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import IO
 
@@ -24,6 +26,7 @@ from mirada.services.errors import ServiceError
 from mirada.vision.intake import may_be_image
 
 IGNORED_PARTS = ("__MACOSX",)
+UNPACK_PREFIX = "import-"  # the folders an archive is unpacked into, under the workdir
 ENCRYPTED_FLAG = 0x1
 END_OF_DIRECTORY = b"PK\x05\x06"
 END_RECORD_SIZE = 22
@@ -101,7 +104,7 @@ def unpacked_archive(
     except (zipfile.BadZipFile, ValueError, NotImplementedError, OSError, EOFError) as exc:
         raise ServiceError("bad_archive") from exc
     workdir.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="import-", dir=workdir))
+    folder = Path(tempfile.mkdtemp(prefix=UNPACK_PREFIX, dir=workdir))
     try:
         with archive:
             infos = [i for i in archive.infolist() if not i.is_dir()]
@@ -115,6 +118,23 @@ def unpacked_archive(
             )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def sweep_unpacked(*, workdir: Path, older_than: timedelta, dry_run: bool = False) -> list[Path]:
+    """The unpacking folders under ``workdir`` older than ``older_than``, removed (unless
+    ``dry_run``): a process killed during an import never reached its own cleanup."""
+    if not workdir.is_dir():
+        return []
+    limit = time.time() - older_than.total_seconds()
+    stale = [
+        folder
+        for folder in sorted(workdir.glob(f"{UNPACK_PREFIX}*"))
+        if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mtime < limit
+    ]
+    if not dry_run:
+        for folder in stale:
+            shutil.rmtree(folder, ignore_errors=True)
+    return stale
 
 
 def _too_many_entries(max_entries: int) -> ServiceError:

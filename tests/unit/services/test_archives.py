@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import io
+import os
+import time
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from mirada.services import archives
 from mirada.services.archives import unpacked_archive
 from mirada.services.errors import ServiceError
 from tests.support.projects import digit_png, zip_of
@@ -53,3 +57,22 @@ def test_the_extracted_files_go_when_the_block_ends(tmp_path: Path) -> None:
         assert entries[0].path.exists()
     assert not entries[0].path.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_sweep_removes_only_old_unpacking_folders(tmp_path: Path) -> None:
+    """A process killed during an import leaves its folder; the sweep clears it later."""
+    old, fresh, other = tmp_path / "import-old", tmp_path / "import-new", tmp_path / "keep-me"
+    for folder in (old, fresh, other):
+        (folder / "cats").mkdir(parents=True)
+        (folder / "cats" / "a.jpg").write_bytes(b"x")
+    hours_ago = time.time() - 3 * 3600
+    os.utime(old, (hours_ago, hours_ago))
+    os.utime(other, (hours_ago, hours_ago))
+
+    assert archives.sweep_unpacked(
+        workdir=tmp_path, older_than=timedelta(hours=1), dry_run=True
+    ) == [old]
+    assert old.exists()
+    assert archives.sweep_unpacked(workdir=tmp_path, older_than=timedelta(hours=1)) == [old]
+    assert not old.exists() and fresh.exists() and other.exists()
+    assert archives.sweep_unpacked(workdir=tmp_path / "none", older_than=timedelta(0)) == []

@@ -172,7 +172,7 @@ def import_archive(project_id: int) -> Response:
     limits = settings()
     with unpacked_archive(
         archive.stream,
-        workdir=limits.resolved_data_dir / "tmp",
+        workdir=limits.unpack_dir,
         max_entries=limits.max_archive_entries,
         max_total_bytes=limits.max_archive_bytes,
         max_file_bytes=limits.max_upload_bytes,
