@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
@@ -12,6 +14,8 @@ from flask.cli import ScriptInfo
 
 from mirada.cli import main
 from mirada.db import User
+from mirada.web import create_app
+from tests.conftest import make_settings
 from tests.integration.helpers import PASSWORD, add_user, count, get_user, is_signed_in
 from tests.support.web import WebClient
 
@@ -264,3 +268,19 @@ def test_listing_users_as_json(app: Flask) -> None:
     assert rows[1]["last_login_at"] is None
     created = datetime.fromisoformat(rows[1]["created_at"])
     assert created.utcoffset() == timedelta(0)
+
+
+def test_a_database_that_does_not_answer_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """Nothing listens on the database's port: the command says so and exits 1."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]  # free once the probe closes: nothing listens
+    url = f"postgresql+psycopg://mirada@127.0.0.1:{closed_port}/mirada"
+    down = create_app(make_settings(tmp_path, url))
+
+    result = mirada(down, "users", "list")
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: The database is not answering: ")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask.cli import FlaskGroup
+from sqlalchemy import exc as sa_exc
 
 from mirada.cli.classify import classify
 from mirada.cli.model import model
@@ -21,7 +22,18 @@ def _create_app():  # type: ignore[no-untyped-def]
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=True, load_dotenv=False)
+class MiradaGroup(FlaskGroup):
+    """Flask's command group, with one line instead of a traceback when the database is away."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except sa_exc.DBAPIError as error:  # refused, frozen, out of connections
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+            raise click.ClickException(f"The database is not answering: {reason}") from None
+
+
+@click.group(cls=MiradaGroup, create_app=_create_app, add_version_option=True, load_dotenv=False)
 def main() -> None:
     """Mirada: self-hosted image classification."""
 

@@ -35,4 +35,8 @@ def export(output: Path | None, force: bool) -> None:
         click.echo(f"{path} already exists; use --force to overwrite it.")
         return
     click.echo(f"Exporting {path} ...", err=True)
-    click.echo(f"Wrote {export_backbone(path)}")
+    try:
+        written = export_backbone(path)
+    except OSError as error:
+        raise click.ClickException(f"Cannot write {path}: {error.strerror or error}") from None
+    click.echo(f"Wrote {written}")
