@@ -211,6 +211,8 @@ def test_a_missing_model_file_names_the_command_that_fixes_it(
     before_training = text(browser.get(f"/projects/{project_id}"))
     assert "The image model file is missing" in before_training
     assert "'mirada model export'" in before_training
+    assert "10 examples are not prepared yet. Training prepares them first." in before_training
+    assert "still being prepared" not in before_training  # nothing is preparing them
 
     job = browser.train(project_id)
     assert job["state"] == "failed"
