@@ -226,6 +226,25 @@ def test_import_reports_refused_files_by_name_and_adds_the_others(
     assert "Traceback" not in result.output
 
 
+def test_links_in_a_folder_are_not_followed(app: Flask, tmp_path: Path) -> None:
+    add_user(app, "ann@example.org")
+    assert mirada(app, "projects", "create", "Digits").exit_code == 0
+    images = load_digits().images
+    (tmp_path / "source" / "ones").mkdir(parents=True)
+    (tmp_path / "source" / "ones" / "a.png").write_bytes(digit_png(images[1]))
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(digit_png(images[11]))
+    (tmp_path / "source" / "ones" / "b.png").symlink_to(secret)
+
+    result = mirada(app, "projects", "import", "Digits", str(tmp_path / "source"))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1:] == [
+        "  ones/b.png: This is a link; links are not followed."
+    ]
+    assert count(app, Example) == 1
+
+
 def test_a_folder_over_the_owners_limit_is_refused_in_the_pages_words(
     app: Flask, tmp_path: Path
 ) -> None:

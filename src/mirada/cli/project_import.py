@@ -66,7 +66,8 @@ def _read_file(path: Path, limit: int) -> Callable[[], bytes]:
 
 
 def _folder_sources(folder: Path, settings: Settings) -> tuple[list[Source], list[tuple[str, str]]]:
-    """The files of ``folder/CLASS/``, sorted, hidden ones skipped; misplaced ones refused."""
+    """The files of ``folder/CLASS/``, sorted, hidden ones skipped; misplaced ones and links
+    refused."""
     sources: list[Source] = []
     refused: list[tuple[str, str]] = []
     for path in sorted(folder.rglob("*")):
@@ -75,6 +76,9 @@ def _folder_sources(folder: Path, settings: Settings) -> tuple[list[Source], lis
             continue
         if len(relative.parts) != 2:
             refused.append((relative.as_posix(), skip_text("not_in_class_folder")))
+            continue
+        if path.is_symlink() or path.parent.is_symlink():  # as in a zip: links are not followed
+            refused.append((relative.as_posix(), skip_text("link")))
             continue
         read = _read_file(path, settings.max_upload_bytes)
         sources.append(Source(relative.as_posix(), relative.parts[0], read))

@@ -18,6 +18,7 @@ SKIP_MESSAGES: dict[str, Wording] = {
     "too_large": _l("The file is larger than the upload limit."),
     "corrupt": _l("This entry of the archive is damaged and cannot be read."),
     "encrypted": _l("This entry of the archive is encrypted and cannot be read."),
+    "link": _l("This is a link; links are not followed."),
 }
 
 
