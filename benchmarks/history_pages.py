@@ -76,6 +76,7 @@ def main(rows: int) -> dict[str, object]:
             owner_id = _fill(rows)
             fill_s = time.perf_counter() - started
             user = db.session.get(User, owner_id)
+            assert user is not None
             oldest = db.session.scalar(
                 select(Classification.id)
                 .where(Classification.user_id == owner_id)

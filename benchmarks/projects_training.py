@@ -36,7 +36,7 @@ from mirada import runtime
 from mirada.config import Settings
 from mirada.db import Job, ModelVersion, Project, User
 from mirada.db.app_session import db
-from mirada.services import jobs, projects
+from mirada.services import examples, jobs, projects
 from mirada.web import create_app
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -56,14 +56,14 @@ def digit_png(pixels: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def uploads(count_per_class: int, skip: int) -> list[projects.LabelledUpload]:
+def uploads(count_per_class: int, skip: int) -> list[examples.LabelledUpload]:
     """``count_per_class`` digits of each class 0-4, after the first ``skip`` of each."""
     digits = load_digits()
-    chosen: list[projects.LabelledUpload] = []
+    chosen: list[examples.LabelledUpload] = []
     for digit in range(CLASSES):
         for i in np.flatnonzero(digits.target == digit)[skip : skip + count_per_class]:
             chosen.append(
-                projects.LabelledUpload(str(digit), f"{i}.png", digit_png(digits.images[i]))
+                examples.LabelledUpload(str(digit), f"{i}.png", digit_png(digits.images[i]))
             )
     return chosen
 
@@ -81,17 +81,20 @@ def run_job(project: Project, kind: str) -> Job:
     runtime.job_worker().run(job_id)
     db.session.expire_all()
     job = db.session.get(Job, job_id)
-    assert job is not None and job.state == "succeeded", (job.state, job.error, job.result)
+    assert job is not None
+    assert job.state == "succeeded", (job.state, job.error, job.result)
     return job
 
 
 def one_run(user: User, number: int, settings: Settings) -> dict[str, Any]:
     """Upload, embed, train, add 10, retrain: the seconds each step took."""
     blobs = runtime.blobs()
-    project = projects.create_project(user=user, name=f"Digits {number}")
+    project = projects.create_project(session=db.session(), user=user, name=f"Digits {number}")
+    db.session.commit()
     first, extra = uploads(PER_CLASS, 0), uploads(EXTRA // CLASSES, PER_CLASS)
     upload_s, outcomes = timed(
-        lambda: projects.add_examples(
+        lambda: examples.add_examples(
+            session=db.session(),
             project=project,
             uploads=first,
             settings=settings,
@@ -101,6 +104,7 @@ def one_run(user: User, number: int, settings: Settings) -> dict[str, Any]:
         )
     )
     assert all(outcome.example is not None for outcome in outcomes)
+    db.session.commit()
     start = time.perf_counter()
     embed_s, _ = timed(lambda: run_job(project, "embed"))
     train_s, job = timed(lambda: run_job(project, "train"))
@@ -108,7 +112,8 @@ def one_run(user: User, number: int, settings: Settings) -> dict[str, Any]:
     version = db.session.get(ModelVersion, job.result["version_id"])
     assert version is not None
     extra_upload_s, _ = timed(
-        lambda: projects.add_examples(
+        lambda: examples.add_examples(
+            session=db.session(),
             project=project,
             uploads=extra,
             settings=settings,
@@ -116,6 +121,7 @@ def one_run(user: User, number: int, settings: Settings) -> dict[str, Any]:
             budget=runtime.decode_budget(),
         )
     )
+    db.session.commit()
     retrain_s, retrained = timed(lambda: run_job(project, "train"))
     assert retrained.result["number"] == 2
     return {
