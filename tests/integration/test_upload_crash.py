@@ -6,6 +6,7 @@ What each client's upload kept stays knowable through its upload id, and after
 
 from __future__ import annotations
 
+import http.client
 import http.cookiejar
 import io
 import json
@@ -182,8 +183,8 @@ def test_a_killed_worker_leaves_knowable_outcomes_and_no_unowned_files(
         try:
             status, _, body = owner.post(f"/projects/{project_id}/examples", fields, batch)
             outcome.status, outcome.body = status, json.loads(body)
-        except (urllib.error.URLError, ConnectionError, OSError) as error:
-            outcome.dropped = repr(error)
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
+            outcome.dropped = repr(error)  # the kill may cut any answer, a refusal's too
 
     threads = [
         threading.Thread(target=send, args=(o, b)) for o, b in zip(outcomes, batches, strict=True)
