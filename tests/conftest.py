@@ -119,6 +119,7 @@ def app(
     with app.app_context():
         db.create_all()
     yield app
+    app.extensions["mirada.reaper"].stop()  # its next round would find no tables
     app.extensions["mirada.later"].flush()  # no mail of this test arrives during the next
     with app.app_context():
         db.session.remove()

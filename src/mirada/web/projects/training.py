@@ -72,9 +72,13 @@ def train(project_id: int) -> Response:
 @bp.get("/<id:project_id>/jobs/<id:job_id>")
 @login_required
 def job(project_id: int, job_id: int) -> Response:
-    """Where a job is; it reads the job's state (the job runner reaps lost ones)."""
-    project = owned_project(project_id)
+    """Where a job is; it reads the job's state (the job runner reaps lost ones).
+
+    The job is read before its project, so that a job seen finished is worded with the
+    version its end made the answering one (both were committed together).
+    """
     found = jobs.get_job(session=db.session(), user=user(), job_id=job_id)
+    project = owned_project(project_id)
     if found.project_id != project.id:
         raise NotFound("job_not_found")
     response = jsonify({"job": job_json(project, found)})
