@@ -1,8 +1,5 @@
-"""Numbers as the reader's locale writes them, for the presenters of every door.
-
-``percent`` is the one of ``mirada.web.formatting`` (which static/js/classify.js matches);
-it lives here too so that presenters do not import the web package, whose start imports them.
-"""
+"""Numbers as the reader's locale writes them, for every door: pages, templates and CLI.
+static/js/classify.js formats percentages the same way."""
 
 from __future__ import annotations
 

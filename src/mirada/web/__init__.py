@@ -15,6 +15,7 @@ from mirada import runtime, secret_key
 from mirada.config import Settings
 from mirada.db.app_session import db
 from mirada.db.engine import engine_options, install_fault_limits
+from mirada.presenters.numbers import percent
 from mirada.presenters.refusals import refusal_text
 from mirada.services import passwords
 from mirada.web import current_user as auth_state
@@ -148,7 +149,7 @@ def register_template_helpers(app: Flask) -> None:
             "date_text": formatting.date_text,
             "format_decimal": format_decimal,
             "moment": formatting.moment,
-            "percent": formatting.percent,
+            "percent": percent,
             "password_min_length": passwords.MIN_LENGTH,
             "refusal_text": refusal_text,
             "return_path": return_path(),

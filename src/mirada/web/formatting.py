@@ -1,25 +1,13 @@
-"""How numbers and moments read on the pages: one format per kind, in the page's locale and
-time zone. The JavaScript that formats percentages (static/js/classify.js) matches ``percent``."""
+"""How moments read on the pages: one format per kind, in the page's locale and time zone.
+Percentages are ``mirada.presenters.numbers.percent``, which the CLI and the presenters share."""
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime
 
-from babel import Locale
 from babel.dates import get_datetime_format
 from flask_babel import format_date, format_time, get_locale, get_timezone
 from markupsafe import Markup
-
-PERCENT_DIGITS = 1
-
-
-def percent(value: float, digits: int = PERCENT_DIGITS) -> str:
-    """``value`` (0.304) as the locale writes a percentage ("30.4%", "30,4 %")."""
-    locale = get_locale() or Locale("en")  # outside a request: the default language
-    pattern = copy.copy(locale.percent_formats[None])
-    pattern.frac_prec = (digits, digits)
-    return str(pattern.apply(value, locale))
 
 
 def date_text(value: datetime) -> str:

@@ -67,7 +67,7 @@ document.addEventListener("submit", async (event) => {
   const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
   const enqueue = limited(1); // one at a time: the history keeps the order they were chosen in
 
-  // The same format as the server's (mirada.web.formatting.percent): the page's locale, one decimal.
+  // The same format as the server's (mirada.presenters.numbers.percent): the page's locale, one decimal.
   const percentFormat = new Intl.NumberFormat(document.documentElement.lang, {
     style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1,
   });
