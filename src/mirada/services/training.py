@@ -22,7 +22,7 @@ from mirada.services.comparisons import SameExamples, evaluation_record, same_ex
 from mirada.services.errors import ServiceError
 from mirada.services.images import decode_upload, decoded_batches, read_upload
 from mirada.services.jobs import submit_job
-from mirada.services.projects import project_prefix
+from mirada.services.projects import class_counts, project_prefix
 from mirada.services.versions import adopt_trained_version
 from mirada.storage import BlobNotFound, BlobStore
 from mirada.vision.evaluation import Issue, check_trainable, evaluate
@@ -120,15 +120,8 @@ def run_embed_job(context: JobContext) -> dict[str, Any]:
 
 def training_check(*, session: Session, project: Project) -> tuple[list[Issue], list[Issue]]:
     """The blocking errors and the warnings the project's examples give right now."""
-    counts: dict[int, int] = {
-        class_id: count
-        for class_id, count in session.execute(
-            select(Example.class_id, func.count(Example.id))
-            .where(Example.project_id == project.id)
-            .group_by(Example.class_id)
-        )
-    }
-    check = check_trainable({cls.name: counts.get(cls.id, 0) for cls in project.classes})
+    counts = class_counts(session=session, project=project)
+    check = check_trainable({cls.name: counts[cls.id] for cls in project.classes})
     return check.errors, check.warnings
 
 
