@@ -68,10 +68,10 @@ def test_a_new_classification_shows_madrid_time_and_spanish_percentages(
     local = moment.astimezone(ZoneInfo(MADRID))
     # What the browser itself, set to Madrid, calls that moment.
     browser_clock = page.evaluate(
-        "iso => new Date(iso).toLocaleTimeString('es-ES', {hour: '2-digit', minute: '2-digit'})",
+        "iso => new Date(iso).toLocaleTimeString('es-ES', {hour: 'numeric', minute: '2-digit'})",
         moment.isoformat(),
     )
-    assert browser_clock == local.strftime("%H:%M")
+    assert browser_clock == f"{local.hour}:{local.minute:02d}"  # Spanish: 0:11, not 00:11
     assert local.utcoffset() != moment.utcoffset()  # Madrid is never on UTC
     expect(stamp).to_contain_text(browser_clock)
     assert re.fullmatch(rf"{local.day} \w+ {local.year}, {browser_clock}", stamp.inner_text())
