@@ -18,16 +18,50 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from mirada.secret_key import secret_key_weakness
 
 SignupMode = Literal["open", "verified", "invite", "closed"]
+ModelPrecision = Literal["fp32", "int8"]
 
 
-class Settings(BaseSettings):
-    """Everything Mirada can be configured with."""
+class ModelSettings(BaseSettings):
+    """What every process that runs or calls the model reads: the web, the workers and
+    the inference service alike."""
 
     model_config = SettingsConfigDict(env_prefix="MIRADA_", extra="ignore")
 
+    data_dir: Path = Path("instance")
+    model_path: Path | None = None  # default: the data folder's exported model
+    model_precision: ModelPrecision = "fp32"  # int8: the copy `mirada model quantize` makes
+    inference_threads: int = Field(default=0, ge=0)  # 0: onnxruntime decides
+    inference_token: str = ""  # when set, every call to the inference service must carry it
+
+    # What an image may be.
+    max_upload_bytes: int = Field(default=20_000_000, gt=0)
+    max_image_pixels: int = Field(default=40_000_000, gt=0)
+    max_jpeg_pixels: int = Field(default=120_000_000, gt=0)  # JPEGs decode at 1/2 to 1/8
+
+    # Answers already given: the same bytes and model are not run twice.
+    redis_url: str = ""  # shared cache (and more) in Redis; empty: in-process only
+    prediction_cache_size: int = Field(default=4096, ge=0)  # entries in-process; 0: no cache
+    prediction_cache_ttl_s: int = Field(default=86400, gt=0)  # how long Redis keeps one
+
+    @cached_property
+    def resolved_data_dir(self) -> Path:
+        """The data folder as an absolute path."""
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def resolved_model_path(self) -> Path:
+        """Where the exported ONNX backbone of the chosen precision lives."""
+        if self.model_path is not None:
+            return self.model_path.expanduser().resolve()
+        suffix = "" if self.model_precision == "fp32" else f"-{self.model_precision}"
+        return self.resolved_data_dir / "models" / f"efficientnet-lite0{suffix}.onnx"
+
+
+class Settings(ModelSettings):
+    """Everything the web app, the CLI and the job workers can be configured with."""
+
     env: Literal["development", "production", "testing"] = "development"
     secret_key: str = ""  # empty: a random key kept in the data folder (not in production)
-    data_dir: Path = Path("instance")
     database_url: str = ""
     base_url: str = ""  # the public URL, used in e-mailed links
     trusted_hosts: str = ""  # comma-separated Host names the server answers to; empty: any
@@ -71,14 +105,13 @@ class Settings(BaseSettings):
     reset_requests_per_account: int = Field(default=3, gt=0)
     request_window_s: int = Field(default=3600, gt=0)
 
-    # Images and the model.
-    max_upload_bytes: int = Field(default=20_000_000, gt=0)
-    max_image_pixels: int = Field(default=40_000_000, gt=0)
-    max_jpeg_pixels: int = Field(default=120_000_000, gt=0)  # JPEGs decode at 1/2 to 1/8
+    # Decoding photos in this process.
     decode_budget_mb: int = Field(default=512, gt=0)  # decoded pixels held at once, per process
     decode_wait_s: float = Field(default=5.0, gt=0)  # a request's wait for that budget
-    model_path: Path | None = None
-    inference_threads: int = Field(default=0, ge=0)  # 0: onnxruntime decides
+
+    # Inference: in this process, or the `mirada inference` service(s) at these URLs.
+    inference_url: str = ""  # comma-separated base URLs of service replicas; empty: in-process
+    inference_timeout_s: float = Field(default=30.0, gt=0)  # one call, all retries included
 
     # Projects, training and background jobs.
     job_workers: int = Field(default=1, ge=1)
@@ -116,10 +149,10 @@ class Settings(BaseSettings):
         """The Host names the server answers to; empty when any is accepted."""
         return [host.strip() for host in self.trusted_hosts.split(",") if host.strip()]
 
-    @cached_property
-    def resolved_data_dir(self) -> Path:
-        """The data folder as an absolute path."""
-        return self.data_dir.expanduser().resolve()
+    @property
+    def inference_urls(self) -> list[str]:
+        """The inference service replicas to call; empty for in-process inference."""
+        return [url.strip().rstrip("/") for url in self.inference_url.split(",") if url.strip()]
 
     @property
     def unpack_dir(self) -> Path:
@@ -138,10 +171,3 @@ class Settings(BaseSettings):
                 url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
             return url
         return f"sqlite:///{self.resolved_data_dir / 'mirada.sqlite3'}"
-
-    @property
-    def resolved_model_path(self) -> Path:
-        """Where the exported ONNX backbone lives."""
-        if self.model_path is not None:
-            return self.model_path.expanduser().resolve()
-        return self.resolved_data_dir / "models" / "efficientnet-lite0.onnx"
