@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image
 from skimage import data
 
-from mirada.vision.preprocess import preprocess, preprocess_batch
+from mirada.vision.preprocess import model_pixels, normalise, preprocess, preprocess_batch
 
 RED_NORMALISED = [(255 - 127) / 128, (0 - 127) / 128, (0 - 127) / 128]
 
@@ -45,3 +45,43 @@ def test_batch_matches_single_images() -> None:
     assert batch.shape == (2, 3, 224, 224)
     for row, image in zip(batch, images, strict=True):
         np.testing.assert_array_equal(row, preprocess(image))
+
+
+def _former_preprocess(img: Image.Image) -> np.ndarray:
+    """The formula before the split into ``model_pixels`` and ``normalise``."""
+    width, height = img.size
+    crop = min(width, height) * 224 / 256
+    left, top = (width - crop) / 2, (height - crop) / 2
+    resized = img.resize(
+        (224, 224),
+        Image.Resampling.BICUBIC,
+        box=(left, top, left + crop, top + crop),
+        reducing_gap=3.0,
+    )
+    chw = np.asarray(resized).transpose(2, 0, 1).astype(np.float32, order="C")
+    return (chw - 127.0) / 128.0
+
+
+def test_the_split_gives_what_the_single_step_gave() -> None:
+    cat = Image.fromarray(data.chelsea())
+    pixels = model_pixels(cat)
+    assert pixels.shape == (224, 224, 3)
+    assert pixels.dtype == np.uint8
+    np.testing.assert_allclose(preprocess(cat), _former_preprocess(cat), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(normalise(pixels[np.newaxis])[0], _former_preprocess(cat), atol=1e-6)
+
+
+def test_normalise_is_nchw_float32_around_zero() -> None:
+    pixels = np.zeros((2, 224, 224, 3), dtype=np.uint8)
+    pixels[1, :, :, 0] = 255
+    batch = normalise(pixels)
+    assert batch.shape == (2, 3, 224, 224)
+    assert batch.dtype == np.float32
+    assert batch.flags.c_contiguous
+    np.testing.assert_allclose(batch[0], -127 / 128)
+    np.testing.assert_allclose(batch[1, 0], 1.0)
+    np.testing.assert_allclose(batch[1, 1], -127 / 128)
+
+
+def test_an_empty_batch() -> None:
+    assert preprocess_batch([]).shape == (0, 3, 224, 224)
