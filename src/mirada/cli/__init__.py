@@ -7,6 +7,7 @@ from flask.cli import FlaskGroup
 from sqlalchemy import exc as sa_exc
 
 from mirada.cli.classify import classify
+from mirada.cli.inference import inference
 from mirada.cli.model import model
 from mirada.cli.projects import projects
 from mirada.cli.serve import serve
@@ -39,6 +40,7 @@ def main() -> None:
 
 
 main.add_command(classify)
+main.add_command(inference)
 main.add_command(model)
 main.add_command(projects)
 projects.add_command(train)

@@ -47,7 +47,7 @@ def normalise(pixels: np.ndarray) -> np.ndarray:
 
 def preprocess(img: Image.Image) -> np.ndarray:
     """One RGB image as a ``[3, 224, 224]`` float32 array."""
-    return normalise(model_pixels(img)[np.newaxis])[0]
+    return normalise(model_pixels(img)[np.newaxis]).reshape(3, INPUT_SIZE, INPUT_SIZE)
 
 
 def preprocess_batch(imgs: Sequence[Image.Image]) -> np.ndarray:

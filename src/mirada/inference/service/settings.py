@@ -1,0 +1,22 @@
+"""What the inference service reads from ``MIRADA_*``: the model settings and its own knobs."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from mirada.config import ModelSettings
+
+
+class ServiceSettings(ModelSettings):
+    """The model's settings, plus batching, backpressure and decoding of the service."""
+
+    # One onnxruntime thread per worker process unless MIRADA_INFERENCE_THREADS says
+    # otherwise: the decoding threads and the other workers need the remaining cores.
+    inference_threads: int = Field(default=1, ge=0)
+    max_batch_size: int = Field(default=16, ge=1)  # images run through the model at once
+    max_wait_ms: float = Field(default=5.0, ge=0)  # how long a batch waits to fill up
+    max_queue: int = Field(default=64, ge=1)  # images waiting for the model; then 503
+    request_deadline_ms: int = Field(default=10_000, gt=0)  # then 504
+    decode_workers: int = Field(default=2, ge=1)  # threads decoding and resizing photos
+    max_parts: int = Field(default=64, ge=1)  # images in one request; then 413
+    drain_timeout_s: int = Field(default=30, gt=0)  # on SIGTERM, for the requests in flight
