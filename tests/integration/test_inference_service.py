@@ -304,13 +304,13 @@ def test_the_serving_process_loads_no_flask_sqlalchemy_or_torch(service: Service
     cmdline = Path(f"/proc/{service.process.pid}/cmdline").read_bytes().split(b"\0")
     assert b"-m" in cmdline and b"mirada.inference.service" in cmdline  # mirada inference exec'd it
     code = (
-        "import sys, mirada.inference.service.app, mirada.inference.service.__main__\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules}))"
+        "import json, sys, mirada.inference.service.app, mirada.inference.service.__main__\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
     )
     loaded = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    modules = set(eval(loaded.stdout))  # noqa: S307 (our own list literal)
+    modules = set(json.loads(loaded.stdout))
     assert "onnxruntime" in modules and "starlette" in modules
     assert modules.isdisjoint({"flask", "sqlalchemy", "torch", "werkzeug"})
 
