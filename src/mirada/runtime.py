@@ -1,5 +1,5 @@
-"""The running app's settings and adapters (blob store, inference, job queue, mailer,
-background thread, decode budget).
+"""The running app's settings and adapters (blob store, inference, prediction cache, job
+queue, mailer, background thread, decode budget).
 
 ``register`` picks each adapter once, from the settings, when the app is built; the
 accessors hand them to the doors (views, commands, the job runner), which pass them on
@@ -19,6 +19,7 @@ from mirada.config import Settings
 from mirada.db.app_session import db
 from mirada.heap import return_large_blocks
 from mirada.inference import Inference, inference_from
+from mirada.inference.cache import PredictionCache, cache_from
 from mirada.jobs import JobQueue, queue_from
 from mirada.jobs.base import JobContext, Registry, Resources
 from mirada.jobs.inline import InlineJobQueue
@@ -40,6 +41,7 @@ def register(app: Flask, settings: Settings) -> None:
     app.extensions["mirada.mailer"] = SmtpMailer(settings)
     app.extensions["mirada.later"] = Later(app)
     app.extensions["mirada.inference"] = inference_from(settings)
+    app.extensions["mirada.prediction_cache"] = cache_from(settings)
     app.extensions["mirada.decode_budget"] = DecodeBudget(settings.decode_budget_mb * 1_000_000)
     worker = Worker(registry=job_kinds(), scope=lambda: _job_scope(app), reap=_reap_stalled_jobs)
     app.extensions["mirada.worker"] = worker
@@ -107,6 +109,11 @@ def blobs() -> BlobStore:
 def inference() -> Inference:
     """The inference adapter of the running app."""
     return cast(Inference, current_app.extensions["mirada.inference"])
+
+
+def prediction_cache() -> PredictionCache:
+    """Answers the model already gave (in this process, or shared in Redis)."""
+    return cast(PredictionCache, current_app.extensions["mirada.prediction_cache"])
 
 
 def decode_budget() -> DecodeBudget:

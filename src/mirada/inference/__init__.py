@@ -12,7 +12,16 @@ from mirada.inference.in_process import InProcessInference
 
 
 def inference_from(settings: Settings) -> Inference:
-    """The inference adapter the settings ask for."""
+    """The inference adapter the settings ask for: the service's replicas when
+    ``MIRADA_INFERENCE_URL`` names them, the model in this process otherwise."""
+    if settings.inference_urls:
+        from mirada.inference.http import HttpInference
+
+        return HttpInference(
+            urls=settings.inference_urls,
+            token=settings.inference_token,
+            timeout_s=settings.inference_timeout_s,
+        )
     return InProcessInference(
         model_path=settings.resolved_model_path, threads=settings.inference_threads
     )

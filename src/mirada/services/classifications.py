@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from mirada.config import Settings
 from mirada.db import Classification, User
-from mirada.services.classifiers import ChosenModel
+from mirada.services.classifiers import ChosenModel, Photo
 from mirada.services.deferred_deletes import delete_after_commit
 from mirada.services.errors import NotFound, ServiceError, detached
 from mirada.services.images import busy, decode_upload, decoded_batches, read_upload
@@ -157,7 +157,7 @@ def _rank_all(
     done: set[int] = set()
     try:
         for batch in batches:
-            predictions = model.rank([image for _, image in batch])
+            predictions = model.rank([Photo(uploads[p].data, image) for p, image in batch])
             for (position, image), ranks in zip(batch, predictions, strict=True):
                 data = uploads[position].data
                 with stored_photo(blobs=blobs, prefix=prefix, data=data, image=image) as files:

@@ -1,7 +1,13 @@
-"""The model a photo is classified with: ImageNet, or the serving version of a project."""
+"""The model a photo is classified with: ImageNet, or the serving version of a project.
+
+Answers are kept in a prediction cache keyed by the photo's bytes and the model's
+version: the same photo sent again is not run through the model twice.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -9,6 +15,7 @@ from PIL import Image
 
 from mirada.db import ModelVersion, Project
 from mirada.inference import Inference
+from mirada.inference.cache import PredictionCache
 from mirada.services.errors import Conflict
 from mirada.services.heads import load_head
 from mirada.storage import BlobStore
@@ -20,23 +27,39 @@ TOP_K = 5
 
 
 @dataclass(frozen=True)
+class Photo:
+    """A decoded photo and the bytes it came from (what the cache knows it by)."""
+
+    data: bytes
+    image: Image.Image
+
+
+Ranker = Callable[[Sequence[Image.Image]], list[list[Prediction]]]
+
+
+@dataclass(frozen=True)
 class ChosenModel:
-    """What ranks the classes of a batch of images, and how the history names it."""
+    """What ranks the classes of a batch of photos, and how the history names it."""
 
     name: str
     version: str
-    rank: Callable[[Sequence[Image.Image]], list[list[Prediction]]]
+    rank: Callable[[Sequence[Photo]], list[list[Prediction]]]
     project_id: int | None = None
     version_id: int | None = None
     threshold: float = 0.0
 
 
-def imagenet_model(*, inference: Inference) -> ChosenModel:
+def imagenet_model(*, inference: Inference, cache: PredictionCache | None = None) -> ChosenModel:
     """The backbone's own 1000 ImageNet classes."""
+    model = inference.model
     return ChosenModel(
-        name=inference.model.name,
-        version=inference.model.version,
-        rank=lambda images: inference.classify(images, k=TOP_K),
+        name=model.name,
+        version=model.version,
+        rank=_remembered(
+            lambda images: inference.classify(images, k=TOP_K),
+            cache=cache,
+            model_key=f"imagenet:{model.name}:{model.version}:top{TOP_K}",
+        ),
     )
 
 
@@ -48,18 +71,63 @@ def serving_head(*, project: Project, blobs: BlobStore) -> tuple[ModelVersion, H
     return version, load_head(version=version, blobs=blobs)
 
 
-def project_model(*, project: Project, inference: Inference, blobs: BlobStore) -> ChosenModel:
+def project_model(
+    *,
+    project: Project,
+    inference: Inference,
+    blobs: BlobStore,
+    cache: PredictionCache | None = None,
+) -> ChosenModel:
     """The version that serves ``project``: the backbone's embeddings through its head."""
     version, head = serving_head(project=project, blobs=blobs)
 
     def rank(images: Sequence[Image.Image]) -> list[list[Prediction]]:
         return rank_by_head(head, inference.embed(images), TOP_K)
 
+    # A version is immutable, its head included; the backbone's version is in the key in
+    # case the model file is replaced.
+    backbone = inference.model.version
     return ChosenModel(
         name=project.name[:64],
         version=str(version.number),
-        rank=rank,
+        rank=_remembered(rank, cache=cache, model_key=f"head:{version.id}:{backbone}:top{TOP_K}"),
         project_id=project.id,
         version_id=version.id,
         threshold=project.threshold,
     )
+
+
+def _remembered(
+    rank: Ranker, *, cache: PredictionCache | None, model_key: str
+) -> Callable[[Sequence[Photo]], list[list[Prediction]]]:
+    """``rank`` run only on the photos ``cache`` has no answer for under ``model_key``."""
+
+    def remembered(photos: Sequence[Photo]) -> list[list[Prediction]]:
+        if cache is None:
+            return rank([photo.image for photo in photos])
+        keys = [f"{model_key}:{hashlib.sha256(photo.data).hexdigest()}" for photo in photos]
+        known = [_loaded(cache.get(key)) for key in keys]
+        missing = [position for position, answer in enumerate(known) if answer is None]
+        fresh = rank([photos[position].image for position in missing]) if missing else []
+        for position, predictions in zip(missing, fresh, strict=True):
+            cache.put(keys[position], _dumped(predictions))
+            known[position] = predictions
+        return [answer or [] for answer in known]
+
+    return remembered
+
+
+def _dumped(predictions: list[Prediction]) -> bytes:
+    return json.dumps([[p.index, p.label, p.score] for p in predictions]).encode()
+
+
+def _loaded(data: bytes | None) -> list[Prediction] | None:
+    """The cached predictions; None when there are none (or they cannot be read)."""
+    if data is None:
+        return None
+    try:
+        return [
+            Prediction(int(i), str(label), float(score)) for i, label, score in json.loads(data)
+        ]
+    except (ValueError, TypeError):
+        return None

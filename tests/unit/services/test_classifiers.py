@@ -12,8 +12,9 @@ from PIL import Image
 from sqlalchemy.orm import Session
 
 from mirada.db import ModelVersion, Project, User
+from mirada.inference.cache import LruCache
 from mirada.inference.in_process import InProcessInference
-from mirada.services.classifiers import imagenet_model, project_model, serving_head
+from mirada.services.classifiers import Photo, imagenet_model, project_model, serving_head
 from mirada.services.errors import Conflict
 from mirada.services.heads import load_head
 from mirada.storage.local import LocalBlobStore
@@ -71,7 +72,7 @@ def test_imagenet_ranks_the_backbones_classes(
     inference: InProcessInference, cat_jpeg: bytes
 ) -> None:
     model = imagenet_model(inference=inference)
-    [ranked] = model.rank([Image.open(io.BytesIO(cat_jpeg)).convert("RGB")])
+    [ranked] = model.rank([Photo(cat_jpeg, Image.open(io.BytesIO(cat_jpeg)).convert("RGB"))])
     assert len(ranked) == 5
     assert any("cat" in p.label for p in ranked)
     assert (model.project_id, model.version_id, model.threshold) == (None, None, 0.0)
@@ -99,7 +100,7 @@ def test_a_trained_project_ranks_its_own_classes(
     model = project_model(project=project, inference=inference, blobs=blobs)
     assert (model.name, model.version, model.threshold) == ("Gatos y cafés", "1", 0.7)
     assert (model.project_id, model.version_id) == (project.id, project.serving_version_id)
-    [ranked] = model.rank([Image.open(io.BytesIO(cat_jpeg)).convert("RGB")])
+    [ranked] = model.rank([Photo(cat_jpeg, Image.open(io.BytesIO(cat_jpeg)).convert("RGB"))])
     assert sorted(p.label for p in ranked) == ["café", "gato", "otro"]  # top 5 capped at 3
     assert sum(p.score for p in ranked) == pytest.approx(1.0, abs=1e-4)
 
@@ -112,3 +113,33 @@ def test_a_head_is_read_once(session: Session, project: Project, blobs: LocalBlo
     blobs.delete(version.head_key)  # versions never change: the kept head still serves
     assert load_head(version=version, blobs=blobs) is first
     assert first.class_names == ("a", "b")
+
+
+class CountingInference(InProcessInference):
+    """The real model, counting the images it is asked to classify."""
+
+    classified = 0
+
+    def classify(self, images, *, k=5):  # type: ignore[no-untyped-def]
+        self.classified += len(images)
+        return super().classify(images, k=k)
+
+
+def test_the_same_photo_is_ranked_once_and_answered_from_the_cache(
+    model_path: Path, cat_jpeg: bytes, coffee_jpeg: bytes
+) -> None:
+    counted = CountingInference(model_path=model_path, threads=1)
+    cache = LruCache(16)
+    model = imagenet_model(inference=counted, cache=cache)
+    cat = Photo(cat_jpeg, Image.open(io.BytesIO(cat_jpeg)).convert("RGB"))
+    coffee = Photo(coffee_jpeg, Image.open(io.BytesIO(coffee_jpeg)).convert("RGB"))
+    first = model.rank([cat])
+    again = model.rank([coffee, cat])
+    assert counted.classified == 2  # the cat once, the coffee once
+    assert (cache.hits, cache.misses) == (1, 2)
+    assert again[1] == first[0]
+    assert "espresso" in again[0][0].label
+    # Another model version is another key: nothing is answered for it from the cache.
+    other = imagenet_model(inference=counted, cache=cache)
+    assert other.rank([cat]) == first and cache.hits == 2
+    assert counted.classified == 2

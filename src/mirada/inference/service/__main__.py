@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> None:
         lifespan="on",
         access_log=False,
         timeout_graceful_shutdown=settings.drain_timeout_s,
+        limit_concurrency=settings.max_connections,
     )
 
 

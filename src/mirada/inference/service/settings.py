@@ -20,3 +20,6 @@ class ServiceSettings(ModelSettings):
     decode_workers: int = Field(default=2, ge=1)  # threads decoding and resizing photos
     max_parts: int = Field(default=64, ge=1)  # images in one request; then 413
     drain_timeout_s: int = Field(default=30, gt=0)  # on SIGTERM, for the requests in flight
+    # Open connections per worker; more are answered 503 at once. With max_upload_bytes it
+    # bounds the request bodies a worker holds: 128 x 20 MB at worst.
+    max_connections: int = Field(default=128, ge=1)

@@ -27,7 +27,7 @@ from mirada.presenters.classify import (
     shown_top_label,
 )
 from mirada.presenters.refusals import refusal_text
-from mirada.runtime import blobs, decode_budget, inference, job_queue, settings
+from mirada.runtime import blobs, decode_budget, inference, job_queue, prediction_cache, settings
 from mirada.services import classifications, projects
 from mirada.services.classifications import Upload, UploadOutcome
 from mirada.services.classifiers import ChosenModel, imagenet_model, project_model
@@ -108,12 +108,14 @@ def _model_choices(user: User) -> list[tuple[str, str]]:
 
 def _chosen_model(user: User, choice: str) -> ChosenModel:
     if choice in ("", IMAGENET):
-        return imagenet_model(inference=inference())
+        return imagenet_model(inference=inference(), cache=prediction_cache())
     project_id = parse_id(choice)
     if project_id is None:
         raise NotFound("project_not_found")
     project = projects.get_project(session=db.session(), user=user, project_id=project_id)
-    return project_model(project=project, inference=inference(), blobs=blobs())
+    return project_model(
+        project=project, inference=inference(), blobs=blobs(), cache=prediction_cache()
+    )
 
 
 def _classes_by_project(rows: list[Classification]) -> dict[int, list[ProjectClass]]:

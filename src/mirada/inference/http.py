@@ -1,0 +1,153 @@
+"""Inference by the `mirada inference` service replicas, over pooled HTTP connections.
+
+The web sends model-ready pixels (``application/x-mirada-rgb224``): it has decoded the
+photo already, to check it and make its thumbnail, so the service does not decode it
+again. A replica that cannot be reached, drops the connection or is full is skipped for
+the next one; when none answers within the deadline the caller gets
+``InferenceUnavailable`` (the pages answer 503).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import urllib3
+from PIL import Image
+
+from mirada.inference.base import InferenceUnavailable, ModelInfo
+from mirada.vision.predictions import Prediction
+from mirada.vision.preprocess import model_pixels
+
+log = logging.getLogger(__name__)
+
+PIXELS_TYPE = "application/x-mirada-rgb224"
+EMBEDDING_SIZE = 1280
+CONNECT_TIMEOUT_S = 1.0
+MODEL_INFO_TTL_S = 60.0  # a replica rolled to another model is noticed within this
+# Answers worth asking another replica about: full, draining or not ready, a bad gateway.
+RETRY_STATUSES = frozenset({502, 503, 504})
+
+
+class HttpInference:
+    """Round-robin over the replicas at ``urls``; each call retries on the others."""
+
+    def __init__(
+        self, *, urls: Sequence[str], token: str = "", timeout_s: float = 30.0, pool_size: int = 8
+    ) -> None:
+        if not urls:
+            raise ValueError("at least one inference service URL is needed")
+        self.urls = list(urls)
+        self.timeout_s = timeout_s
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._pool = urllib3.PoolManager(num_pools=len(self.urls), maxsize=pool_size, retries=False)
+        self._turn = itertools.count()
+        self._lock = threading.Lock()
+        self._model: tuple[float, ModelInfo] | None = None
+
+    @property
+    def model(self) -> ModelInfo:
+        """The model the replicas serve (asked again every minute)."""
+        with self._lock:
+            if self._model is not None and time.monotonic() - self._model[0] < MODEL_INFO_TTL_S:
+                return self._model[1]
+        answer = json.loads(self._call("GET", "/v1/models"))
+        imagenet = next(m for m in answer["models"] if m["name"] == "imagenet")
+        info = ModelInfo(name=imagenet["model"], version=imagenet["version"])
+        with self._lock:
+            self._model = (time.monotonic(), info)
+        return info
+
+    def classify(self, images: Sequence[Image.Image], *, k: int = 5) -> list[list[Prediction]]:
+        if not images:
+            return []
+        answer = json.loads(
+            self._call(
+                "POST",
+                f"/v1/models/imagenet/predict?top_k={k}",
+                body=_pixels(images),
+                headers={"Content-Type": PIXELS_TYPE},
+            )
+        )
+        return [
+            [
+                Prediction(int(p["index"]), str(p["label"]), float(p["score"]))
+                for p in r["predictions"]
+            ]
+            for r in answer["results"]
+        ]
+
+    def embed(self, images: Sequence[Image.Image]) -> np.ndarray:
+        if not images:
+            return np.zeros((0, EMBEDDING_SIZE), np.float32)
+        data = self._call(
+            "POST",
+            "/v1/embed",
+            body=_pixels(images),
+            headers={"Content-Type": PIXELS_TYPE, "Accept": "application/octet-stream"},
+        )
+        vectors = np.frombuffer(data, dtype="<f4")
+        if vectors.size != len(images) * EMBEDDING_SIZE:
+            raise InferenceUnavailable(
+                f"the inference service sent {len(data)} bytes of embeddings"
+            )
+        return vectors.reshape(len(images), EMBEDDING_SIZE).astype(np.float32)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> bytes:
+        """The body of the first replica's 200 answer, trying each replica once at most."""
+        deadline = time.monotonic() + self.timeout_s
+        first = next(self._turn) % len(self.urls)
+        turn = self.urls[first:] + self.urls[:first]
+        reasons: list[str] = []
+        # Each replica once, and the first one again: a pooled connection the replica closed
+        # while idle fails once without the replica being down.
+        for url in [*turn, turn[0]]:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                response = self._pool.request(
+                    method,
+                    url + path,
+                    body=body,
+                    headers={**self._headers, **(headers or {})},
+                    timeout=urllib3.Timeout(connect=min(CONNECT_TIMEOUT_S, left), read=left),
+                    preload_content=True,
+                )
+            except urllib3.exceptions.HTTPError as error:  # refused, reset, timed out
+                reasons.append(f"{url}: {type(error).__name__}")
+                continue
+            if response.status == 200:
+                return bytes(response.data)
+            reasons.append(f"{url}: {response.status} {_error_code(response.data)}")
+            if response.status not in RETRY_STATUSES:
+                break  # the request itself was refused: another replica would say the same
+        log.warning("No inference replica answered %s %s: %s", method, path, "; ".join(reasons))
+        raise InferenceUnavailable("no inference service answered: " + "; ".join(reasons))
+
+
+def _pixels(images: Sequence[Image.Image]) -> bytes:
+    """The images as the service's model-ready uint8 ``[N, 224, 224, 3]`` body."""
+    return b"".join(model_pixels(image).tobytes() for image in images)
+
+
+def _error_code(data: bytes) -> str:
+    """The service's error code in a refusal's JSON body, if it has one."""
+    try:
+        answer: Any = json.loads(data)
+        return str(answer["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return ""

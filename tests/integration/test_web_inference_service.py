@@ -1,0 +1,176 @@
+"""The web app with its model in `mirada inference` service processes: the same answers
+as in-process, a replica killed while requests flow, every replica down, projects."""
+
+from __future__ import annotations
+
+import io
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from flask import Flask
+from PIL import Image
+from skimage import data
+
+from mirada.db.app_session import db
+from mirada.inference import InferenceUnavailable
+from mirada.inference.http import HttpInference
+from mirada.inference.in_process import InProcessInference
+from mirada.web import create_app
+from tests.conftest import make_settings
+from tests.support.images import encode
+from tests.support.inference_service import ServiceProcess
+from tests.support.projects import JSON, Browser, digit_pngs
+from tests.support.web import WebClient
+
+TOKEN = "replica-token-" + uuid.uuid4().hex
+
+
+def replicas(model_path: Path, count: int) -> list[ServiceProcess]:
+    started = [ServiceProcess(model_path=model_path, token=TOKEN) for _ in range(count)]
+    return [service.wait_ready() for service in started]
+
+
+@pytest.fixture(scope="module")
+def pair(model_path: Path) -> Iterator[list[ServiceProcess]]:
+    """Two replicas for the module's tests that leave them running."""
+    services = replicas(model_path, 2)
+    yield services
+    for service in services:
+        service.kill()
+
+
+def web_app(tmp_path: Path, model_path: Path, urls: list[str]) -> Flask:
+    settings = make_settings(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'web.sqlite3'}",
+        model_path=model_path,
+        inference_url=",".join(urls),
+        inference_token=TOKEN,
+        inference_timeout_s=20.0,
+    )
+    app = create_app(settings)
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+@pytest.fixture
+def stop_reaper() -> Iterator[list[Flask]]:
+    apps: list[Flask] = []
+    yield apps
+    for app in apps:
+        app.extensions["mirada.reaper"].stop()
+
+
+def classify(web: WebClient, photo: bytes, name: str = "photo.jpg"):
+    return web.submit(
+        "/classify",
+        {"photos": [(io.BytesIO(photo), name)]},
+        content_type="multipart/form-data",
+        headers=JSON,
+    )
+
+
+def test_the_service_answers_as_the_in_process_model_does(
+    pair: list[ServiceProcess], model_path: Path
+) -> None:
+    photos = [Image.fromarray(data.chelsea()), Image.fromarray(data.coffee())]
+    local = InProcessInference(model_path=model_path, threads=1)
+    remote = HttpInference(urls=[s.url for s in pair], token=TOKEN)
+    assert remote.model == local.model
+    for here, there in zip(local.classify(photos), remote.classify(photos), strict=True):
+        assert [p.index for p in here] == [p.index for p in there]
+        assert np.allclose([p.score for p in here], [p.score for p in there], atol=1e-4)
+    assert np.allclose(local.embed(photos), remote.embed(photos), atol=1e-4)
+
+
+def test_a_wrong_token_is_refused_not_retried_forever(pair: list[ServiceProcess]) -> None:
+    remote = HttpInference(urls=[s.url for s in pair], token="not-the-token")
+    with pytest.raises(InferenceUnavailable, match="401"):
+        remote.classify([Image.fromarray(data.chelsea())])
+
+
+def test_every_request_succeeds_while_a_replica_is_killed(
+    tmp_path: Path, model_path: Path, stop_reaper: list[Flask]
+) -> None:
+    victim, survivor = replicas(model_path, 2)
+    app = web_app(tmp_path, model_path, [victim.url, survivor.url])
+    stop_reaper.append(app)
+    photos = [encode(data.chelsea(), quality=q) for q in range(70, 94)]  # 24 distinct photos
+    statuses: list[int] = []
+    started = threading.Barrier(5)
+
+    def user(index: int) -> None:
+        web = WebClient(app)
+        assert web.register(f"user{index}@example.com").status_code == 302
+        started.wait()
+        for photo in photos[index::4]:
+            statuses.append(classify(web, photo).status_code)
+
+    try:
+        threads = [threading.Thread(target=user, args=(i,)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        started.wait()
+        while len(statuses) < 4:  # requests are flowing through both replicas
+            threading.Event().wait(0.05)
+        victim.kill()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert statuses == [200] * len(photos)
+    finally:
+        victim.kill()
+        survivor.kill()
+
+
+def test_with_every_replica_down_pages_answer_503_and_the_rest_works(
+    tmp_path: Path, model_path: Path, cat_jpeg: bytes, stop_reaper: list[Flask]
+) -> None:
+    [gone] = replicas(model_path, 1)
+    gone.kill()
+    app = web_app(tmp_path, model_path, [gone.url])
+    stop_reaper.append(app)
+    web = WebClient(app)
+    assert web.register("patient@example.com").status_code == 302
+    refused = classify(web, cat_jpeg)
+    assert refused.status_code == 503
+    assert refused.json["error"]["code"] == "model_unavailable"
+    page = web.submit(
+        "/classify",
+        {"photos": [(io.BytesIO(cat_jpeg), "cat.jpg")]},
+        content_type="multipart/form-data",
+    )
+    assert page.status_code == 503
+    assert "not available right now" in page.get_data(as_text=True)
+    assert web.get("/history").status_code == 200
+    assert web.get("/projects").status_code == 200
+    assert web.get("/healthz").status_code == 200
+
+
+def test_a_project_trains_and_predicts_through_the_service(
+    tmp_path: Path, model_path: Path, pair: list[ServiceProcess], stop_reaper: list[Flask]
+) -> None:
+    app = web_app(tmp_path, model_path, [s.url for s in pair])
+    stop_reaper.append(app)
+    browser = Browser(app, "teacher@example.com")
+    project_id = browser.create_project("Digits over HTTP")
+    for digit in (0, 1):
+        class_id = browser.add_class(project_id, str(digit))
+        photos = [(d, f"{digit}-{i}.png") for i, d in enumerate(digit_pngs(digit, 12))]
+        assert browser.upload(project_id, class_id, photos).status_code == 200
+    job = browser.train(project_id)
+    assert job["state"] == "succeeded", job
+    [held_back] = digit_pngs(1, 1, skip=40)
+    response = browser.post(
+        "/classify",
+        {"model": str(project_id), "photos": [(io.BytesIO(held_back), "one.png")]},
+        content_type="multipart/form-data",
+        headers=JSON,
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    [result] = response.json["results"]
+    assert result["predictions"][0]["label"] == "1"
