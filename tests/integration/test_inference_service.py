@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
 import signal
 import subprocess
@@ -30,7 +29,7 @@ from mirada.vision.backbone import Backbone
 from mirada.vision.intake import open_image
 from mirada.vision.preprocess import model_pixels, normalise
 from tests.support.images import encode, png_declaring
-from tests.support.server import free_port, mirada_command
+from tests.support.inference_service import ServiceProcess as Service
 
 TOKEN = "test-token-" + "x" * 20
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -74,58 +73,16 @@ def metric(port: int, name: str) -> float:
     return sum(float(value) for value in pattern.findall(text))
 
 
-@dataclass(frozen=True)
-class Service:
-    port: int
-    process: subprocess.Popen[bytes]
-
-
-def start(model_path: Path, log: Path, *args: str, **env: str) -> Service:
-    """``mirada inference`` on a free port, once ``/readyz`` answers 200."""
-    port = free_port()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("MIRADA_")}
-    environment.update(MIRADA_MODEL_PATH=str(model_path), PYTHONUNBUFFERED="1", **env)
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            mirada_command("inference", "--port", str(port), *args),
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if call(port, "GET", "/readyz").status == 200:
-                return Service(port, process)
-        except OSError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise AssertionError(f"the service did not come up:\n{log.read_text(errors='replace')}")
-
-
-def stop(service: Service) -> int:
-    service.process.send_signal(signal.SIGTERM)
-    try:
-        return service.process.wait(timeout=30)
-    finally:
-        if service.process.poll() is None:
-            service.process.kill()
-
-
 @pytest.fixture(scope="module")
-def service(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    log = tmp_path_factory.mktemp("inference") / "service.log"
-    running = start(
-        model_path,
-        log,
-        "--max-wait-ms",
-        "20",
+def service(model_path: Path) -> Iterator[Service]:
+    running = Service(
+        model_path=model_path,
+        args=("--max-wait-ms", "20"),
         MIRADA_INFERENCE_TOKEN=TOKEN,
         MIRADA_MAX_UPLOAD_BYTES=str(BYTE_LIMIT),
-    )
+    ).wait_ready()
     yield running
-    assert stop(running) == 0
+    assert running.stop() == 0
 
 
 @pytest.fixture(scope="module")
@@ -315,18 +272,12 @@ def test_the_serving_process_loads_no_flask_sqlalchemy_or_torch(service: Service
     assert modules.isdisjoint({"flask", "sqlalchemy", "torch", "werkzeug"})
 
 
-def test_overload_is_refused_at_once_and_passes(model_path: Path, tmp_path: Path) -> None:
+def test_overload_is_refused_at_once_and_passes(model_path: Path) -> None:
     # Admitted work waits 2 s for a batch to fill up; the queue holds 2 images.
-    small = start(
-        model_path,
-        tmp_path / "small.log",
-        "--max-queue",
-        "2",
-        "--max-batch-size",
-        "64",
-        "--max-wait-ms",
-        "2000",
-    )
+    small = Service(
+        model_path=model_path,
+        args=("--max-queue", "2", "--max-batch-size", "64", "--max-wait-ms", "2000"),
+    ).wait_ready()
     try:
         late = post(
             small.port, photo_pixels(data.chelsea()).tobytes(), RGB224, **{"X-Deadline-Ms": "300"}
@@ -346,13 +297,13 @@ def test_overload_is_refused_at_once_and_passes(model_path: Path, tmp_path: Path
         assert max(a.finished for a in refused) < min(a.finished for a in served)
         assert post(small.port, encode(data.coffee()), "image/jpeg").status == 200
     finally:
-        assert stop(small) == 0
+        assert small.stop() == 0
 
 
-def test_sigterm_lets_the_requests_in_flight_finish(model_path: Path, tmp_path: Path) -> None:
-    draining = start(
-        model_path, tmp_path / "draining.log", "--max-wait-ms", "3000", "--max-batch-size", "64"
-    )
+def test_sigterm_lets_the_requests_in_flight_finish(model_path: Path) -> None:
+    draining = Service(
+        model_path=model_path, args=("--max-wait-ms", "3000", "--max-batch-size", "64")
+    ).wait_ready()
     bodies = [encode(data.coffee(), quality=60 + q) for q in range(8)]
     with ThreadPoolExecutor(8) as pool:
         answers = pool.map(lambda b: post(draining.port, b, "image/jpeg"), bodies)

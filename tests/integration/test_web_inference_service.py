@@ -30,7 +30,9 @@ TOKEN = "replica-token-" + uuid.uuid4().hex
 
 
 def replicas(model_path: Path, count: int) -> list[ServiceProcess]:
-    started = [ServiceProcess(model_path=model_path, token=TOKEN) for _ in range(count)]
+    started = [
+        ServiceProcess(model_path=model_path, MIRADA_INFERENCE_TOKEN=TOKEN) for _ in range(count)
+    ]
     return [service.wait_ready() for service in started]
 
 
