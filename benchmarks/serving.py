@@ -59,17 +59,25 @@ local headers = {HEADERS}
 local sent = 0
 local threads = {}
 bad = 0
+first_bad = ""
 function setup(thread) table.insert(threads, thread) end
 function request()
   sent = sent + 1
   return wrk.format("POST", {PATH}, headers, bodies[sent % #bodies + 1])
 end
 function response(status, headers, body)
-  if status ~= 200 then bad = bad + 1 end
+  if status ~= 200 then
+    bad = bad + 1
+    if first_bad == "" then first_bad = status .. " " .. string.sub(body, 1, 300) end
+  end
 end
 function done(summary, latency, requests)
   local b = 0
-  for _, t in ipairs(threads) do b = b + t:get("bad") end
+  for _, t in ipairs(threads) do
+    b = b + t:get("bad")
+    local first = t:get("first_bad")
+    if first ~= "" then io.stderr:write("first bad answer: ", first, "\\n") end
+  end
   local e = summary.errors
   io.write(string.format('WRKJSON {"requests": %d, "duration_us": %d, "bad_status": %d, ' ..
     '"socket_errors": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d}\\n',
@@ -197,20 +205,16 @@ def lua_script(target: Target, folder: Path) -> Path:
 
 def wrk(target: Target, script: Path, connections: int, seconds: float) -> dict[str, float]:
     """One wrk run against ``target``: its figures, with the server tree's CPU and RSS."""
-    command = [
-        "wrk",
-        f"-t{min(connections, 2)}",
-        f"-c{connections}",
-        f"-d{max(1, round(seconds))}s",
-    ]
+    command = ["wrk", f"-t{min(connections, 2)}", f"-c{connections}"]
+    command += [f"-d{max(1, round(seconds))}s", "--timeout", "30s", "-s", str(script)]
     command.append(f"http://127.0.0.1:{target.port}")
     with TreeMeter(target.pid) as meter:
         cpu_before = meter.cpu_seconds()
         run = subprocess.run(command, capture_output=True, text=True, check=False)
         cpu = meter.cpu_seconds() - cpu_before
     found = re.search(r"WRKJSON (\{.*\})", run.stdout)
-    if found is None:
-        raise RuntimeError(f"wrk gave no figures:\n{run.stdout}\n{run.stderr}")
+    if found is None or ".lua:" in run.stderr:
+        raise RuntimeError(f"wrk gave no figures:\n{command}\n{run.stdout}\n{run.stderr}")
     raw = json.loads(found.group(1))
     return {
         "connections": connections,
@@ -220,6 +224,7 @@ def wrk(target: Target, script: Path, connections: int, seconds: float) -> dict[
         "p95_ms": raw["p95_us"] / 1000,
         "p99_ms": raw["p99_us"] / 1000,
         "errors": raw["bad_status"] + raw["socket_errors"],
+        "first_error": run.stderr.strip()[:300],
         "server_cpu_s": round(cpu, 2),
         "peak_rss_mb": round(meter.peak_rss / 2**20, 1),
     }
