@@ -226,6 +226,7 @@ def wrk(target: Target, script: Path, connections: int, seconds: float) -> dict[
         "errors": raw["bad_status"] + raw["socket_errors"],
         "first_error": run.stderr.strip()[:300],
         "server_cpu_s": round(cpu, 2),
+        "cpu_ms_per_request": round(cpu * 1000 / max(1, raw["requests"]), 1),
         "peak_rss_mb": round(meter.peak_rss / 2**20, 1),
     }
 
@@ -398,13 +399,13 @@ def ratios(results: Results) -> dict[str, float | None]:
 
 def table(results: Results) -> str:
     columns = ["connections", "rps", "p50_ms", "p95_ms", "p99_ms", "errors"]
-    columns += ["server_cpu_s", "peak_rss_mb"]
-    lines = [f"{'server':<16}" + "".join(f"{c:>13}" for c in columns)]
+    columns += ["server_cpu_s", "cpu_ms_per_request", "peak_rss_mb"]
+    lines = [f"{'server':<16}" + "".join(f"{c:>19}" for c in columns)]
     for name, result in results.items():
         if "skipped" in result:
             lines.append(f"{name:<16} skipped: {result['skipped']}")
         for row in result.get("points", []):
-            lines.append(f"{name:<16}" + "".join(f"{row[c]:>13}" for c in columns))
+            lines.append(f"{name:<16}" + "".join(f"{row[c]:>19}" for c in columns))
     return "\n".join(lines)
 
 
@@ -444,10 +445,10 @@ def main() -> None:
         "results": results,
         "ratios": ratios(results),
     }
-    print(table(results))
-    print(json.dumps(document, indent=2))
     if args.json:
         args.json.write_text(json.dumps(document, indent=2) + "\n")
+    print(table(results))
+    print(json.dumps(document, indent=2))
 
 
 if __name__ == "__main__":
