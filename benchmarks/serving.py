@@ -366,11 +366,29 @@ def signed_in(port: int) -> tuple[str, str]:
     return "; ".join(f"{c.name}={c.value}" for c in jar), classify_token
 
 
+def settle(pid: int, timeout: float = 30.0) -> None:
+    """Until the server tree is idle (what a run left queued is answered), at most ``timeout``."""
+    meter = TreeMeter(pid)
+    deadline = time.monotonic() + timeout
+    before = meter.cpu_seconds()
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = meter.cpu_seconds()
+        if now - before < 0.05:
+            return
+        before = now
+
+
 def measure(target: Target, folder: Path, args: argparse.Namespace) -> list[dict[str, float]]:
-    """A warm-up at the most connections asked, then one wrk run per connection count."""
+    """A warm-up at 4 connections (every worker loads its model), then one wrk run per
+    connection count, each once the server is idle again."""
     script = lua_script(target, folder)
-    wrk(target, script, max(args.connections), args.warmup)
-    return [wrk(target, script, n, args.duration) for n in args.connections]
+    wrk(target, script, 4, args.warmup)
+    points = []
+    for connections in args.connections:
+        settle(target.pid)
+        points.append(wrk(target, script, connections, args.duration))
+    return points
 
 
 Results = dict[str, dict[str, Any]]
