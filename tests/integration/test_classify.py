@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from PIL import Image
 from sqlalchemy import func, select
 
 from mirada.db import Classification
@@ -71,10 +72,25 @@ def test_json_answer_has_ranked_predictions(app, signed_in, coffee_jpeg) -> None
     assert 0 < sum(scores) <= 1.0 + 1e-6
     thumbnail = signed_in.get(result["thumbnail_url"])
     assert thumbnail.status_code == 200
-    assert thumbnail.content_type == "image/webp"
+    assert thumbnail.content_type == "image/jpeg"
+    assert Image.open(io.BytesIO(thumbnail.data)).size == (256, 171)
     image = signed_in.get(result["image_url"])
     assert image.data == coffee_jpeg
     assert image.content_type == "image/jpeg"
+
+
+def test_thumbnails_stored_as_webp_are_still_served_as_webp(app, signed_in, cat_jpeg) -> None:
+    """Thumbnails were WebP before they were JPEG; the ones kept then keep their type."""
+    response = upload(signed_in, [(cat_jpeg, "chelsea.jpg")], headers=JSON)
+    (result,) = response.json["results"]
+    (stored,) = [p for p in blob_files(app) if p.parent.name == "thumbnails"]
+    webp = io.BytesIO()
+    Image.open(stored).save(webp, "WEBP", quality=80)
+    stored.write_bytes(webp.getvalue())
+    thumbnail = signed_in.get(result["thumbnail_url"])
+    assert thumbnail.status_code == 200
+    assert thumbnail.content_type == "image/webp"
+    assert thumbnail.data == webp.getvalue()
 
 
 def test_stored_names_come_from_the_server(app, signed_in, cat_jpeg) -> None:

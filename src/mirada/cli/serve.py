@@ -51,6 +51,9 @@ def serve(host: str, port: int, workers: int, threads: int, max_requests: int) -
         # production must say its public address itself, and refuses to start otherwise.
         local = host if host not in ("0.0.0.0", "::", "") else "127.0.0.1"  # noqa: S104
         os.environ["MIRADA_BASE_URL"] = f"http://{local}:{port}"
+    # One model per worker: together their onnxruntime threads fill the cores, no more.
+    cores = len(os.sched_getaffinity(0))
+    os.environ.setdefault("MIRADA_INFERENCE_THREADS", str(max(1, cores // workers)))
     try:
         Settings()  # refused here, once, rather than by every worker gunicorn keeps restarting
     except ValidationError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
 from mirada.config import Settings
@@ -48,18 +48,17 @@ class Standing:
 
 
 def usage(*, session: Session, user_id: int) -> Usage:
-    """What the user keeps now (two queries)."""
-    examples = session.execute(
-        select(func.count(Example.id), func.coalesce(func.sum(Example.size_bytes), 0))
+    """What the user keeps now (one query over their examples and their history)."""
+    kept = union_all(
+        select(Example.size_bytes.label("size"))
         .join(Project, Project.id == Example.project_id)
-        .where(Project.user_id == user_id)
+        .where(Project.user_id == user_id),
+        select(Classification.size_bytes.label("size")).where(Classification.user_id == user_id),
+    ).subquery()
+    photos, size = session.execute(
+        select(func.count(), func.coalesce(func.sum(kept.c.size), 0)).select_from(kept)
     ).one()
-    history = session.execute(
-        select(
-            func.count(Classification.id), func.coalesce(func.sum(Classification.size_bytes), 0)
-        ).where(Classification.user_id == user_id)
-    ).one()
-    return Usage(photos=int(examples[0] + history[0]), bytes=int(examples[1] + history[1]))
+    return Usage(photos=int(photos), bytes=int(size))
 
 
 def usage_by_user(*, session: Session, user_ids: list[int]) -> dict[int, Usage]:
@@ -129,8 +128,11 @@ def check_room(
     With ``lock`` the user's row is locked first (PostgreSQL), so that concurrent
     uploads of one user are checked one after the other until the caller commits.
     """
-    query = select(User).where(User.id == user_id)
-    user = session.scalar(query.with_for_update() if lock else query)
+    if lock:
+        query = select(User).where(User.id == user_id).with_for_update()
+        user = session.scalar(query)
+    else:
+        user = session.get(User, user_id)  # no query when the session holds it already
     if user is None:
         return
     allowed = limits(user=user, settings=settings)

@@ -9,7 +9,7 @@ from flask import Response, abort
 
 from mirada.runtime import blobs
 from mirada.storage import BlobNotFound
-from mirada.vision.thumbnail import THUMBNAIL_MEDIA_TYPE
+from mirada.vision.thumbnail import thumbnail_media_type
 
 MEDIA_KINDS = ("image", "thumbnail")
 
@@ -29,14 +29,12 @@ def photo_response(photo: StoredPhoto, kind: str) -> Response:
     """
     if kind not in MEDIA_KINDS:
         abort(404)
-    if kind == "image":
-        key, content_type = photo.image_key, photo.content_type
-    else:
-        key, content_type = photo.thumbnail_key, THUMBNAIL_MEDIA_TYPE
+    key = photo.image_key if kind == "image" else photo.thumbnail_key
     try:
         data = blobs().get(key)
     except BlobNotFound:
         abort(404)
+    content_type = photo.content_type if kind == "image" else thumbnail_media_type(data)
     response = Response(data, content_type=content_type)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Disposition"] = "inline"
