@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from mirada.cli.classify import LOCALE_VARIABLES, classify, environment_language
 from mirada.cli.model import model
+from mirada.config import ModelSettings
 from mirada.vision.backbone import Backbone
 from mirada.vision.labels import imagenet_label
 
@@ -172,3 +173,57 @@ def test_export_writes_a_working_model(tmp_path: Path) -> None:
     assert str(target) in result.stdout
     assert Backbone(target).run(np.zeros((1, 3, 224, 224), np.float32)).logits.shape == (1, 1000)
     assert [p.name for p in target.parent.iterdir()] == ["lite0.onnx"]  # no temporary left
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data folder of its own, the precision left to each test."""
+    monkeypatch.setenv("MIRADA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("MIRADA_MODEL_PATH", raising=False)
+    (tmp_path / "data" / "models").mkdir(parents=True)
+    return tmp_path / "data"
+
+
+def test_export_writes_the_fp32_file_while_int8_runs(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MIRADA_MODEL_PRECISION", "int8")
+    fp32 = data_dir / "models" / "efficientnet-lite0.onnx"
+    fp32.write_bytes(b"keep me")
+    result = CliRunner().invoke(model, ["export"])
+    assert result.exit_code == 0
+    assert f"{fp32.resolve()} already exists" in result.stdout
+
+
+def test_quantize_writes_the_file_int8_precision_runs(
+    data_dir: Path, model_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (data_dir / "models" / "efficientnet-lite0.onnx").symlink_to(model_path.resolve())
+    result = CliRunner().invoke(model, ["quantize", "--photos", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "Skipped 1 files" in result.stderr  # notes.jpg
+    monkeypatch.setenv("MIRADA_MODEL_PRECISION", "int8")
+    int8 = ModelSettings().resolved_model_path
+    assert int8.name == "efficientnet-lite0-int8.onnx" and str(int8) in result.stdout
+    assert Backbone(int8).run(np.zeros((1, 3, 224, 224), np.float32)).embeddings.shape == (1, 1280)
+    again = CliRunner().invoke(model, ["quantize"])
+    assert again.exit_code == 0 and "already exists" in again.stdout
+
+
+def test_quantize_needs_the_fp32_model(data_dir: Path) -> None:
+    result = CliRunner().invoke(model, ["quantize"])
+    assert result.exit_code == 1
+    assert "mirada model export" in result.stderr
+
+
+def test_quantize_needs_photos_in_the_folder(
+    data_dir: Path, model_path: Path, tmp_path: Path
+) -> None:
+    fp32 = data_dir / "models" / "efficientnet-lite0.onnx"
+    fp32.symlink_to(model_path.resolve())
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("no photo here")
+    result = CliRunner().invoke(model, ["quantize", "--photos", str(tmp_path / "empty")])
+    assert result.exit_code == 1
+    assert "No photos to calibrate on" in result.stderr
+    assert list((data_dir / "models").iterdir()) == [fp32]
