@@ -14,7 +14,9 @@ class ServiceSettings(ModelSettings):
     # otherwise: the decoding threads and the other workers need the remaining cores.
     inference_threads: int = Field(default=1, ge=0)
     max_batch_size: int = Field(default=16, ge=1)  # images run through the model at once
-    max_wait_ms: float = Field(default=5.0, ge=0)  # how long a batch waits to fill up
+    # 0: a batch takes what has queued while the model ran (batches still form under load,
+    # and a lone request never waits); more trades latency for larger batches.
+    max_wait_ms: float = Field(default=0.0, ge=0)
     max_queue: int = Field(default=64, ge=1)  # images waiting for the model; then 503
     request_deadline_ms: int = Field(default=10_000, gt=0)  # then 504
     decode_workers: int = Field(default=2, ge=1)  # threads decoding and resizing photos
