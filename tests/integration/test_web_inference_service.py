@@ -141,6 +141,7 @@ def test_with_every_replica_down_pages_answer_503_and_the_rest_works(
     refused = classify(web, cat_jpeg)
     assert refused.status_code == 503
     assert refused.json["error"]["code"] == "model_unavailable"
+    assert refused.headers["Retry-After"] == "10"
     page = web.submit(
         "/classify",
         {"photos": [(io.BytesIO(cat_jpeg), "cat.jpg")]},

@@ -69,7 +69,9 @@ def quantize_backbone(
     with tempfile.TemporaryDirectory(dir=int8_path.parent) as scratch:
         prepared = Path(scratch) / "prepared.onnx"
         quantized = Path(scratch) / "int8.onnx"
-        quant_pre_process(str(fp32_path), str(prepared))
+        # onnx's own shape inference is enough for this graph; the symbolic one needs sympy,
+        # which only the export tools bring.
+        quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
         model = onnx.load(str(prepared))
         if any(node.op_type in QUANTISED_OPS for node in model.graph.node):
             raise ValueError(f"{fp32_path} is already quantised; give the fp32 model")

@@ -103,13 +103,19 @@ def _http_error(error: HTTPException) -> tuple[Response | str, int]:
     return render_error(error.code or 500)
 
 
-def _inference_unavailable(error: InferenceUnavailable) -> tuple[Response | str, int]:
+INFERENCE_RETRY_AFTER_S = 10  # a replica restarting is back within seconds
+
+
+def _inference_unavailable(error: InferenceUnavailable) -> tuple[Response, int]:
     log.error("Inference unavailable: %s", error)
-    return render_error(
+    body, status = render_error(
         503,
         str(_l("The classification model is not available right now. Try again later.")),
         code="model_unavailable",
     )
+    response = make_response(body, status)
+    response.headers["Retry-After"] = str(INFERENCE_RETRY_AFTER_S)
+    return response, status
 
 
 DATABASE_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)

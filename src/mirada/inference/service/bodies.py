@@ -50,7 +50,8 @@ def body_kind(content_type: str) -> Kind:
     raise ServiceError(
         415,
         "unsupported_media_type",
-        f"Send an image (image/*), multipart/form-data or {RGB224}, not {media or 'nothing'}.",
+        f"Send an image (image/* or application/octet-stream), multipart/form-data or "
+        f"{RGB224}, not {media or 'nothing'}.",
     )
 
 
