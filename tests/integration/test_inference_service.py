@@ -12,6 +12,7 @@ import http.client
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ import pytest
 from PIL import Image
 from skimage import data
 
+from mirada.inference.service.protocol import READ_TIMEOUT_S
 from mirada.vision.backbone import Backbone
 from mirada.vision.intake import open_image
 from mirada.vision.preprocess import model_pixels, normalise
@@ -196,6 +198,8 @@ def test_models_health_and_readiness(service: Service) -> None:
         ),
         (encode(data.chelsea()), "image/jpeg", "?top_k=0", 400, "bad_top_k"),
         (encode(data.chelsea()), "image/jpeg", "?top_k=1001", 400, "bad_top_k"),
+        (encode(data.chelsea()), "image/jpeg", "?top_k=%C2%B2", 400, "bad_top_k"),  # ²
+        (encode(data.chelsea()), "image/jpeg", "?top_k=" + "9" * 5000, 400, "bad_top_k"),
         (b"\x00" * 1000, RGB224, "", 400, "bad_rgb224"),
         (b"\x00" * (BYTE_LIMIT + 1), "image/jpeg", "", 413, "too_large"),
     ],
@@ -205,6 +209,32 @@ def test_bad_input(
 ) -> None:
     answer = post(service.port, body, content_type, path=PREDICT + query)
     assert (answer.status, answer.json()["error"]["code"]) == (status, code)
+
+
+@pytest.mark.parametrize("deadline", ["²", "9" * 5000, "-5"])
+def test_a_deadline_that_is_not_a_number_is_refused(service: Service, deadline: str) -> None:
+    answer = post(service.port, encode(data.chelsea()), "image/jpeg", **{"X-Deadline-Ms": deadline})
+    assert (answer.status, answer.json()["error"]["code"]) == (400, "bad_deadline")
+
+
+def test_headers_past_64_kb_are_refused_while_they_arrive(service: Service) -> None:
+    with socket.create_connection(("127.0.0.1", service.port), timeout=30) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100_000)
+        answer = sock.recv(200)
+    assert answer.startswith(b"HTTP/1.1 431 ")
+    assert call(service.port, "GET", "/healthz").status == 200
+
+
+def test_connections_whose_request_does_not_arrive_in_time_are_closed(service: Service) -> None:
+    idle = socket.create_connection(("127.0.0.1", service.port))
+    dribbling = socket.create_connection(("127.0.0.1", service.port))
+    head = f"POST /v1/embed HTTP/1.1\r\nHost: x\r\nAuthorization: {AUTH['Authorization']}\r\n"
+    dribbling.sendall(head.encode() + b"Content-Type: image/jpeg\r\nContent-Length: 1000\r\n\r\nab")
+    for sock in (idle, dribbling):
+        sock.settimeout(READ_TIMEOUT_S + 20)
+        with sock:
+            assert sock.recv(100) == b""  # closed by the server, without an answer
+    assert call(service.port, "GET", "/healthz").status == 200
 
 
 def test_a_body_that_lies_about_its_length_is_cut_off_while_streaming(service: Service) -> None:

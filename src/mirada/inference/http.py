@@ -31,8 +31,10 @@ PIXELS_TYPE = "application/x-mirada-rgb224"
 EMBEDDING_SIZE = 1280
 CONNECT_TIMEOUT_S = 1.0
 MODEL_INFO_TTL_S = 60.0  # a replica rolled to another model is noticed within this
-# Answers worth asking another replica about: full, draining or not ready, a bad gateway.
-RETRY_STATUSES = frozenset({502, 503, 504})
+SHUNNED_S = 5.0  # a replica that failed is tried last for this long
+# Answers worth asking another replica about: failed, full, draining, a bad gateway.
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+CLASSES = 1000
 
 
 class HttpInference:
@@ -50,6 +52,7 @@ class HttpInference:
         self._turn = itertools.count()
         self._lock = threading.Lock()
         self._model: tuple[float, ModelInfo] | None = None
+        self._shunned: dict[str, float] = {}  # replica -> until when it is tried last
 
     @property
     def model(self) -> ModelInfo:
@@ -57,9 +60,12 @@ class HttpInference:
         with self._lock:
             if self._model is not None and time.monotonic() - self._model[0] < MODEL_INFO_TTL_S:
                 return self._model[1]
-        answer = json.loads(self._call("GET", "/v1/models"))
-        imagenet = next(m for m in answer["models"] if m["name"] == "imagenet")
-        info = ModelInfo(name=imagenet["model"], version=imagenet["version"])
+        try:
+            answer = json.loads(self._call("GET", "/v1/models"))
+            imagenet = next(m for m in answer["models"] if m["name"] == "imagenet")
+            info = ModelInfo(name=str(imagenet["model"]), version=str(imagenet["version"]))
+        except (ValueError, KeyError, TypeError, StopIteration) as error:
+            raise _garbled("/v1/models", error) from error
         with self._lock:
             self._model = (time.monotonic(), info)
         return info
@@ -67,21 +73,20 @@ class HttpInference:
     def classify(self, images: Sequence[Image.Image], *, k: int = 5) -> list[list[Prediction]]:
         if not images:
             return []
-        answer = json.loads(
-            self._call(
-                "POST",
-                f"/v1/models/imagenet/predict?top_k={k}",
-                body=_pixels(images),
-                headers={"Content-Type": PIXELS_TYPE},
-            )
+        data = self._call(
+            "POST",
+            f"/v1/models/imagenet/predict?top_k={k}",
+            body=_pixels(images),
+            headers={"Content-Type": PIXELS_TYPE, "Cache-Control": "no-store"},
         )
-        return [
-            [
-                Prediction(int(p["index"]), str(p["label"]), float(p["score"]))
-                for p in r["predictions"]
-            ]
-            for r in answer["results"]
-        ]
+        try:
+            results = json.loads(data)["results"]
+            ranked = [[_prediction(p) for p in result["predictions"]] for result in results]
+        except (ValueError, KeyError, TypeError) as error:
+            raise _garbled("predict", error) from error
+        if len(ranked) != len(images) or any(len(r) != min(k, CLASSES) for r in ranked):
+            raise _garbled("predict", ValueError(f"{len(ranked)} answers for {len(images)}"))
+        return ranked
 
     def embed(self, images: Sequence[Image.Image]) -> np.ndarray:
         if not images:
@@ -90,13 +95,17 @@ class HttpInference:
             "POST",
             "/v1/embed",
             body=_pixels(images),
-            headers={"Content-Type": PIXELS_TYPE, "Accept": "application/octet-stream"},
+            headers={
+                "Content-Type": PIXELS_TYPE,
+                "Accept": "application/octet-stream",
+                "Cache-Control": "no-store",
+            },
         )
+        if len(data) != len(images) * EMBEDDING_SIZE * 4:
+            raise _garbled("embed", ValueError(f"{len(data)} bytes for {len(images)} images"))
         vectors = np.frombuffer(data, dtype="<f4")
-        if vectors.size != len(images) * EMBEDDING_SIZE:
-            raise InferenceUnavailable(
-                f"the inference service sent {len(data)} bytes of embeddings"
-            )
+        if not np.isfinite(vectors).all():
+            raise _garbled("embed", ValueError("embeddings that are not finite numbers"))
         return vectors.reshape(len(images), EMBEDDING_SIZE).astype(np.float32)
 
     def _call(
@@ -109,34 +118,67 @@ class HttpInference:
     ) -> bytes:
         """The body of the first replica's 200 answer, trying each replica once at most."""
         deadline = time.monotonic() + self.timeout_s
-        first = next(self._turn) % len(self.urls)
-        turn = self.urls[first:] + self.urls[:first]
-        reasons: list[str] = []
+        turn = self._turn_order()
         # Each replica once, and the first one again: a pooled connection the replica closed
-        # while idle fails once without the replica being down.
-        for url in [*turn, turn[0]]:
+        # while idle fails once without the replica being down. No attempt may take the
+        # whole budget: a frozen replica costs a share of it, then the next is asked.
+        attempts = [*turn, turn[0]]
+        share = self.timeout_s / len(attempts)
+        reasons: list[str] = []
+        for url in attempts:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
+            wait = min(left, max(share, CONNECT_TIMEOUT_S))
             try:
                 response = self._pool.request(
                     method,
                     url + path,
                     body=body,
                     headers={**self._headers, **(headers or {})},
-                    timeout=urllib3.Timeout(connect=min(CONNECT_TIMEOUT_S, left), read=left),
+                    timeout=urllib3.Timeout(connect=min(CONNECT_TIMEOUT_S, wait), read=wait),
                     preload_content=True,
                 )
             except urllib3.exceptions.HTTPError as error:  # refused, reset, timed out
                 reasons.append(f"{url}: {type(error).__name__}")
+                self._shun(url)
                 continue
             if response.status == 200:
                 return bytes(response.data)
             reasons.append(f"{url}: {response.status} {_error_code(response.data)}")
             if response.status not in RETRY_STATUSES:
                 break  # the request itself was refused: another replica would say the same
+            self._shun(url)
         log.warning("No inference replica answered %s %s: %s", method, path, "; ".join(reasons))
         raise InferenceUnavailable("no inference service answered: " + "; ".join(reasons))
+
+    def _turn_order(self) -> list[str]:
+        """The replicas in round-robin order, the ones that failed lately last."""
+        first = next(self._turn) % len(self.urls)
+        turn = self.urls[first:] + self.urls[:first]
+        now = time.monotonic()
+        with self._lock:
+            shunned = {url for url, until in self._shunned.items() if until > now}
+        return [u for u in turn if u not in shunned] + [u for u in turn if u in shunned]
+
+    def _shun(self, url: str) -> None:
+        with self._lock:
+            self._shunned[url] = time.monotonic() + SHUNNED_S
+
+
+def _prediction(answer: Any) -> Prediction:
+    """One prediction of the service's answer, checked: a class index, a probability."""
+    index, label, score = answer["index"], answer["label"], answer["score"]
+    if not (isinstance(index, int) and 0 <= index < CLASSES and isinstance(label, str)):
+        raise ValueError(f"not a class: {index!r} {label!r}")
+    if not (isinstance(score, int | float) and 0.0 <= score <= 1.0):  # NaN fails too
+        raise ValueError(f"not a probability: {score!r}")
+    return Prediction(index, label, float(score))
+
+
+def _garbled(what: str, error: Exception) -> InferenceUnavailable:
+    log.error("The inference service answered %s with something unreadable: %s", what, error)
+    return InferenceUnavailable(f"the inference service's answer to {what} is unreadable")
 
 
 def _pixels(images: Sequence[Image.Image]) -> bytes:

@@ -1,7 +1,9 @@
 """The model a photo is classified with: ImageNet, or the serving version of a project.
 
-Answers are kept in a prediction cache keyed by the photo's bytes and the model's
-version: the same photo sent again is not run through the model twice.
+Answers are kept in a prediction cache keyed by the user, the photo's bytes and the
+model's version: the same photo sent again is not run through the model twice. The user
+is in the key so that nobody can tell from the time of an answer whether someone else
+sent that photo before.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from mirada.vision.heads import Head
 from mirada.vision.predictions import Prediction
 
 TOP_K = 5
+IMAGENET_CLASSES = 1000
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,10 @@ class ChosenModel:
     threshold: float = 0.0
 
 
-def imagenet_model(*, inference: Inference, cache: PredictionCache | None = None) -> ChosenModel:
-    """The backbone's own 1000 ImageNet classes."""
+def imagenet_model(
+    *, inference: Inference, cache: PredictionCache | None = None, owner_id: int = 0
+) -> ChosenModel:
+    """The backbone's own 1000 ImageNet classes (answers cached for user ``owner_id``)."""
     model = inference.model
     return ChosenModel(
         name=model.name,
@@ -58,7 +63,8 @@ def imagenet_model(*, inference: Inference, cache: PredictionCache | None = None
         rank=_remembered(
             lambda images: inference.classify(images, k=TOP_K),
             cache=cache,
-            model_key=f"imagenet:{model.name}:{model.version}:top{TOP_K}",
+            model_key=f"user{owner_id}:imagenet:{model.name}:{model.version}:top{TOP_K}",
+            classes=IMAGENET_CLASSES,
         ),
     )
 
@@ -77,20 +83,23 @@ def project_model(
     inference: Inference,
     blobs: BlobStore,
     cache: PredictionCache | None = None,
+    owner_id: int = 0,
 ) -> ChosenModel:
-    """The version that serves ``project``: the backbone's embeddings through its head."""
+    """The version that serves ``project``: the backbone's embeddings through its head
+    (answers cached for user ``owner_id``)."""
     version, head = serving_head(project=project, blobs=blobs)
 
     def rank(images: Sequence[Image.Image]) -> list[list[Prediction]]:
         return rank_by_head(head, inference.embed(images), TOP_K)
 
-    # A version is immutable, its head included; the backbone's version is in the key in
-    # case the model file is replaced.
+    # A version is immutable, and its head's key is never reused (a row id can be, on
+    # SQLite); the backbone's version is in the key in case the model file is replaced.
     backbone = inference.model.version
+    model_key = f"user{owner_id}:head:{version.head_key}:{backbone}:top{TOP_K}"
     return ChosenModel(
         name=project.name[:64],
         version=str(version.number),
-        rank=_remembered(rank, cache=cache, model_key=f"head:{version.id}:{backbone}:top{TOP_K}"),
+        rank=_remembered(rank, cache=cache, model_key=model_key, classes=len(head.class_names)),
         project_id=project.id,
         version_id=version.id,
         threshold=project.threshold,
@@ -98,15 +107,16 @@ def project_model(
 
 
 def _remembered(
-    rank: Ranker, *, cache: PredictionCache | None, model_key: str
+    rank: Ranker, *, cache: PredictionCache | None, model_key: str, classes: int
 ) -> Callable[[Sequence[Photo]], list[list[Prediction]]]:
-    """``rank`` run only on the photos ``cache`` has no answer for under ``model_key``."""
+    """``rank`` (of a model with ``classes`` classes) run only on the photos ``cache`` has
+    no answer for under ``model_key``."""
 
     def remembered(photos: Sequence[Photo]) -> list[list[Prediction]]:
         if cache is None:
             return rank([photo.image for photo in photos])
         keys = [f"{model_key}:{hashlib.sha256(photo.data).hexdigest()}" for photo in photos]
-        known = [_loaded(cache.get(key)) for key in keys]
+        known = [_loaded(cache.get(key), classes=classes) for key in keys]
         missing = [position for position, answer in enumerate(known) if answer is None]
         fresh = rank([photos[position].image for position in missing]) if missing else []
         for position, predictions in zip(missing, fresh, strict=True):
@@ -121,13 +131,17 @@ def _dumped(predictions: list[Prediction]) -> bytes:
     return json.dumps([[p.index, p.label, p.score] for p in predictions]).encode()
 
 
-def _loaded(data: bytes | None) -> list[Prediction] | None:
-    """The cached predictions; None when there are none (or they cannot be read)."""
+def _loaded(data: bytes | None, *, classes: int) -> list[Prediction] | None:
+    """The cached predictions; None when there are none, or when they do not read as
+    predictions (a cache shared in Redis holds what anyone with access wrote)."""
     if data is None:
         return None
     try:
-        return [
-            Prediction(int(i), str(label), float(score)) for i, label, score in json.loads(data)
-        ]
+        rows = json.loads(data)
+        predictions = [Prediction(int(i), str(label), float(score)) for i, label, score in rows]
     except (ValueError, TypeError):
         return None
+    readable = all(0.0 <= p.score <= 1.0 and 0 <= p.index < classes for p in predictions)
+    if not predictions or not readable:
+        return None  # NaN fails the comparison too
+    return predictions

@@ -17,6 +17,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from mirada.inference.service.options import OPTIONS, dest
+from mirada.inference.service.protocol import GuardedHttpToolsProtocol
 from mirada.inference.service.settings import ServiceSettings
 
 APP = "mirada.inference.service.app:create_app"
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
         port=args.port,
         workers=args.workers,
         loop="uvloop",
-        http="httptools",
+        http=GuardedHttpToolsProtocol,
         lifespan="on",
         access_log=False,
         timeout_graceful_shutdown=settings.drain_timeout_s,

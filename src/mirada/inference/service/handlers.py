@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from dataclasses import asdict
 
@@ -30,8 +31,11 @@ from mirada.inference.service.errors import ServiceError
 from mirada.vision.intake import ImageRejected
 from mirada.vision.labels import imagenet_labels
 from mirada.vision.predictions import top_k
+from mirada.vision.preprocess import PIXELS_SHAPE
 
 OCTET_STREAM = "application/octet-stream"
+EMBEDDING_BYTES = 1280 * 4
+RGB224_IMAGE_BYTES = math.prod(PIXELS_SHAPE)
 Timing = dict[str, float]
 
 
@@ -46,12 +50,16 @@ class Call:
         self.deadline = self.start + _deadline_ms(request, self.engine) / 1000
         self.kind = body_kind(request.headers.get("content-type", ""))
         self.timing: Timing = {"queue": 0.0, "decode": 0.0, "inference": 0.0, "total": 0.0}
+        # A caller that keeps answers of its own (the web, per user) asks for no sharing.
+        self.shared = "no-store" not in request.headers.get("cache-control", "").lower()
 
     async def body(self) -> bytes:
         return await read_body(self.request, limit=self.engine.settings.max_upload_bytes)
 
     def cached(self, key: str) -> bytes | None:
         """The cache's answer under ``key``, counted in the metrics."""
+        if not self.shared:
+            return None
         value = self.engine.cache.get(key)
         counter = (
             self.engine.metrics.cache_hits
@@ -60,6 +68,11 @@ class Call:
         )
         counter.inc()
         return value
+
+    def remember(self, key: str, value: bytes) -> None:
+        """Keep an answer for the next caller with the same body, unless asked not to."""
+        if self.shared:
+            self.engine.cache.put(key, value)
 
     async def pixels(self, body: bytes) -> np.ndarray:
         """Model pixels ``[n, 224, 224, 3]`` of a one-image or rgb224 body."""
@@ -111,16 +124,21 @@ def _deadline_ms(request: Request, engine: Engine) -> int:
     asked = request.headers.get("x-deadline-ms")
     if asked is None:
         return limit
-    if not asked.isdigit():
+    if not _whole_number(asked):
         raise ServiceError(400, "bad_deadline", "X-Deadline-Ms is a number of milliseconds.")
     return min(int(asked), limit)
 
 
 def _top_k(request: Request) -> int:
     raw = request.query_params.get("top_k", "5")
-    if not raw.isdigit() or not 1 <= int(raw) <= CLASSES:
+    if not _whole_number(raw) or not 1 <= int(raw) <= CLASSES:
         raise ServiceError(400, "bad_top_k", f"top_k is a whole number from 1 to {CLASSES}.")
     return int(raw)
+
+
+def _whole_number(raw: str) -> bool:
+    """ASCII digits only, and few of them (``isdigit`` alone takes ² and ٣)."""
+    return raw.isascii() and raw.isdigit() and len(raw) <= 9
 
 
 def _ms(seconds: float) -> float:
@@ -140,9 +158,9 @@ async def predict(request: Request) -> Response:
     if call.kind is Kind.MULTIPART:
         return await _predict_parts(call, body, k)
     key = cache_key(body, version=call.card.version, kind=f"predict:{call.kind.value}:{k}")
-    known = call.cached(key)
+    known = _cached_predictions(call.cached(key), k)
     if known is not None:
-        return call.answer(json.loads(known), cached=True)
+        return call.answer(known, cached=True)
     logits, _ = await call.run(await call.pixels(body))
     ranked = _ranked(logits, k)
     payload: dict[str, object] = (
@@ -150,8 +168,34 @@ async def predict(request: Request) -> Response:
         if call.kind is Kind.IMAGE
         else {"results": [{"predictions": row} for row in ranked]}
     )
-    call.engine.cache.put(key, json.dumps(payload).encode())
+    call.remember(key, json.dumps(payload).encode())
     return call.answer(payload, cached=False)
+
+
+def _cached_predictions(value: bytes | None, k: int) -> dict[str, object] | None:
+    """A cached predict answer, if it reads as one (anything else is a miss)."""
+    if value is None:
+        return None
+    try:
+        payload = json.loads(value)
+        rows = [payload["predictions"]] if "predictions" in payload else payload["results"]
+        rows = [row if isinstance(row, list) else row["predictions"] for row in rows]
+        if rows and all(len(row) == k and all(_is_prediction(p) for p in row) for row in rows):
+            return dict(payload)
+    except (ValueError, TypeError, KeyError):
+        pass
+    return None
+
+
+def _is_prediction(p: object) -> bool:
+    return (
+        isinstance(p, dict)
+        and isinstance(p.get("index"), int)
+        and 0 <= p["index"] < CLASSES
+        and isinstance(p.get("score"), float)
+        and 0.0 <= p["score"] <= 1.0
+        and isinstance(p.get("label"), str)
+    )
 
 
 async def _predict_parts(call: Call, body: bytes, k: int) -> Response:
@@ -182,10 +226,13 @@ async def embed(request: Request) -> Response:
         return _embeddings(call, embeddings, cached=False)
     key = cache_key(body, version=call.card.version, kind=f"embed:{call.kind.value}")
     known = call.cached(key)
-    if known is not None:
-        return _embeddings(call, np.frombuffer(known, "<f4").reshape(-1, 1280), cached=True)
+    images = 1 if call.kind is Kind.IMAGE else len(body) // RGB224_IMAGE_BYTES
+    if known is not None and len(known) == images * EMBEDDING_BYTES:
+        vectors = np.frombuffer(known, "<f4").reshape(images, -1)
+        if np.isfinite(vectors).all():
+            return _embeddings(call, vectors, cached=True)
     embeddings = (await call.run(await call.pixels(body)))[1]
-    call.engine.cache.put(key, embeddings.astype("<f4").tobytes())
+    call.remember(key, embeddings.astype("<f4").tobytes())
     return _embeddings(call, embeddings, cached=False)
 
 

@@ -108,13 +108,17 @@ def _model_choices(user: User) -> list[tuple[str, str]]:
 
 def _chosen_model(user: User, choice: str) -> ChosenModel:
     if choice in ("", IMAGENET):
-        return imagenet_model(inference=inference(), cache=prediction_cache())
+        return imagenet_model(inference=inference(), cache=prediction_cache(), owner_id=user.id)
     project_id = parse_id(choice)
     if project_id is None:
         raise NotFound("project_not_found")
     project = projects.get_project(session=db.session(), user=user, project_id=project_id)
     return project_model(
-        project=project, inference=inference(), blobs=blobs(), cache=prediction_cache()
+        project=project,
+        inference=inference(),
+        blobs=blobs(),
+        cache=prediction_cache(),
+        owner_id=user.id,
     )
 
 
