@@ -4,10 +4,14 @@ as in-process, a replica killed while requests flow, every replica down, project
 from __future__ import annotations
 
 import io
+import json
+import signal
 import threading
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -45,14 +49,14 @@ def pair(model_path: Path) -> Iterator[list[ServiceProcess]]:
         service.kill()
 
 
-def web_app(tmp_path: Path, model_path: Path, urls: list[str]) -> Flask:
+def web_app(tmp_path: Path, model_path: Path, urls: list[str], timeout_s: float = 20.0) -> Flask:
     settings = make_settings(
         tmp_path,
         f"sqlite:///{tmp_path / 'web.sqlite3'}",
         model_path=model_path,
         inference_url=",".join(urls),
         inference_token=TOKEN,
-        inference_timeout_s=20.0,
+        inference_timeout_s=timeout_s,
     )
     app = create_app(settings)
     with app.app_context():
@@ -177,3 +181,89 @@ def test_a_project_trains_and_predicts_through_the_service(
     assert response.status_code == 200, response.get_data(as_text=True)
     [result] = response.json["results"]
     assert result["predictions"][0]["label"] == "1"
+
+
+class Garbled(BaseHTTPRequestHandler):
+    """A replica gone wrong: it answers 200 with whatever ``answers`` holds for the path."""
+
+    answers: ClassVar[dict[str, bytes]] = {}
+
+    def _answer(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.answers.get(self.path.split("?")[0], b"{}")
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+MODELS = json.dumps({"models": [{"name": "imagenet", "model": "m", "version": "v"}]}).encode()
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"/v1/models": b"not json"},
+        {"/v1/models": b'{"models": []}'},
+        {"/v1/models": MODELS, "/v1/models/imagenet/predict": b"junk"},
+        {"/v1/models": MODELS, "/v1/models/imagenet/predict": b'{"results": []}'},
+        {"/v1/models": MODELS, "/v1/models/imagenet/predict": b'{"results": {"a": 1}}'},
+        {
+            "/v1/models": MODELS,
+            "/v1/models/imagenet/predict": json.dumps(
+                {"results": [{"predictions": [{"index": 99999, "label": "x", "score": 0.5}] * 5}]}
+            ).encode(),
+        },
+        {
+            "/v1/models": MODELS,
+            "/v1/models/imagenet/predict": b'{"results": [{"predictions": '
+            + b'[{"index": 1, "label": "x", "score": NaN}]}]}',
+        },
+    ],
+)
+def test_a_replica_answering_garbage_is_a_503_and_nothing_is_kept(
+    tmp_path: Path,
+    model_path: Path,
+    cat_jpeg: bytes,
+    stop_reaper: list[Flask],
+    answers: dict[str, bytes],
+) -> None:
+    Garbled.answers = answers
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Garbled)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        app = web_app(tmp_path, model_path, [f"http://127.0.0.1:{server.server_address[1]}"])
+        stop_reaper.append(app)
+        web = WebClient(app)
+        assert web.register("careful@example.com").status_code == 302
+        refused = classify(web, cat_jpeg)
+        assert (refused.status_code, refused.json["error"]["code"]) == (503, "model_unavailable")
+        blobs = app.extensions["mirada.settings"].resolved_data_dir / "blobs"
+        assert not [p for p in blobs.rglob("*") if p.is_file()]
+        assert web.get("/history").status_code == 200
+    finally:
+        server.shutdown()
+
+
+def test_a_frozen_replica_costs_a_share_of_the_deadline_then_the_other_answers(
+    tmp_path: Path, model_path: Path, stop_reaper: list[Flask]
+) -> None:
+    frozen, alive = replicas(model_path, 2)
+    # Each of the three attempts (both replicas, then the first again) may take 2 s.
+    app = web_app(tmp_path, model_path, [frozen.url, alive.url], timeout_s=6.0)
+    stop_reaper.append(app)
+    try:
+        web = WebClient(app)
+        assert web.register("steady@example.com").status_code == 302
+        frozen.process.send_signal(signal.SIGSTOP)
+        photos = [encode(data.coffee(), quality=q) for q in range(80, 86)]
+        assert [classify(web, photo).status_code for photo in photos] == [200] * len(photos)
+    finally:
+        frozen.process.send_signal(signal.SIGCONT)
+        frozen.kill()
+        alive.kill()

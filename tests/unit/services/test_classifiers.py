@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import uuid
 from pathlib import Path
@@ -143,3 +144,31 @@ def test_the_same_photo_is_ranked_once_and_answered_from_the_cache(
     other = imagenet_model(inference=counted, cache=cache)
     assert other.rank([cat]) == first and cache.hits == 2
     assert counted.classified == 2
+
+
+@pytest.mark.parametrize(
+    "junk", [b"not json", b"[]", b'[[1, "x", NaN]]', b'[[5000, "x", 0.9]]', b'[[1, "x", 7]]']
+)
+def test_a_cached_answer_that_does_not_read_as_one_is_a_miss(
+    model_path: Path, cat_jpeg: bytes, junk: bytes
+) -> None:
+    counted = CountingInference(model_path=model_path, threads=1)
+    cache = LruCache(16)
+    model = imagenet_model(inference=counted, cache=cache, owner_id=7)
+    cat = Photo(cat_jpeg, Image.open(io.BytesIO(cat_jpeg)).convert("RGB"))
+    [honest] = model.rank([cat])
+    model_id = f"{counted.model.name}:{counted.model.version}"
+    key = f"user7:imagenet:{model_id}:top5:{hashlib.sha256(cat_jpeg).hexdigest()}"
+    assert cache.get(key) is not None
+    cache.put(key, junk)  # what anyone who can write to a shared Redis could leave there
+    assert model.rank([cat]) == [honest]
+    assert counted.classified == 2
+
+
+def test_one_users_answers_are_not_anothers(model_path: Path, cat_jpeg: bytes) -> None:
+    counted = CountingInference(model_path=model_path, threads=1)
+    cache = LruCache(16)
+    cat = Photo(cat_jpeg, Image.open(io.BytesIO(cat_jpeg)).convert("RGB"))
+    for owner in (1, 2, 1):
+        imagenet_model(inference=counted, cache=cache, owner_id=owner).rank([cat])
+    assert counted.classified == 2  # the second user's photo was not answered from the first's
