@@ -21,6 +21,8 @@ from mirada.config import ModelSettings
 
 log = logging.getLogger(__name__)
 
+MAX_VALUE_BYTES = 256 * 1024  # a larger answer (many images, top_k=1000) is not kept
+LRU_MAX_BYTES = 64 * 1024 * 1024  # the in-process cache's memory, whatever its entry count
 REDIS_TIMEOUT_S = 0.2
 REDIS_RETRY_S = 5.0  # after a failure, Redis is not asked again for this long
 
@@ -48,8 +50,10 @@ class PredictionCache(Protocol):
 class LruCache:
     """At most ``max_entries`` answers in this process, the least recently used dropped first."""
 
-    def __init__(self, max_entries: int) -> None:
+    def __init__(self, max_entries: int, *, max_bytes: int = LRU_MAX_BYTES) -> None:
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._bytes = 0
         self.hits = 0
         self.misses = 0
         self._entries: OrderedDict[str, bytes] = OrderedDict()
@@ -66,13 +70,14 @@ class LruCache:
             return value
 
     def put(self, key: str, value: bytes) -> None:
-        if self.max_entries <= 0:
+        if self.max_entries <= 0 or len(value) > MAX_VALUE_BYTES:
             return
         with self._lock:
+            self._bytes += len(value) - len(self._entries.get(key, b""))
             self._entries[key] = value
             self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
+                self._bytes -= len(self._entries.popitem(last=False)[1])
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -106,6 +111,8 @@ class RedisCache:
             return None
 
     def put(self, key: str, value: bytes) -> None:
+        if len(value) > MAX_VALUE_BYTES:
+            return
         self._call(lambda: self._client.set(self.prefix + key, value, ex=self.ttl_s))
 
     def _call(self, command: Callable[[], object]) -> object:

@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from mirada.config import ModelSettings
-from mirada.inference.cache import LruCache, RedisCache, cache_from, cache_key
+from mirada.inference.cache import MAX_VALUE_BYTES, LruCache, RedisCache, cache_from, cache_key
 from tests.support.server import free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -104,3 +104,13 @@ def test_cache_from_the_settings(prefix: str) -> None:
     shared = cache_from(ModelSettings(redis_url=REDIS_URL, prediction_cache_ttl_s=30))
     assert isinstance(shared, RedisCache)
     assert shared.ttl_s == 30
+
+
+def test_lru_is_bounded_in_bytes_too() -> None:
+    cache = LruCache(1000, max_bytes=10_000)
+    for n in range(50):
+        cache.put(f"k{n}", bytes(1000))
+    assert len(cache) == 10  # the newest ten fit
+    assert cache.get("k49") is not None and cache.get("k39") is None
+    cache.put("huge", bytes(MAX_VALUE_BYTES + 1))  # larger than any answer worth keeping
+    assert cache.get("huge") is None and len(cache) == 10

@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import io
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PIL import Image
 
 from mirada.config import ModelSettings
-from mirada.inference.batcher import QueueFull
+from mirada.inference.batcher import DeadlineExceeded, QueueFull
 from mirada.vision.intake import ImageRejected, open_image
 from mirada.vision.preprocess import model_pixels
 
@@ -62,20 +63,23 @@ class Decoder:
         self._pending = 0
         self._lock = threading.Lock()
 
-    async def pixels(self, data: bytes) -> np.ndarray:
-        """Decode ``data`` in the pool; ``QueueFull`` at once when the pool is saturated."""
+    async def pixels(self, data: bytes, *, deadline: float) -> np.ndarray:
+        """Decode ``data`` in the pool; ``QueueFull`` at once when the pool is saturated,
+        ``DeadlineExceeded`` when its turn comes after ``deadline`` (``time.monotonic()``)."""
         with self._lock:
             if self._pending >= self.max_pending:
                 raise QueueFull(f"{self._pending} images are being decoded")
             self._pending += 1
         try:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._pool, self._decode, data)
+            return await loop.run_in_executor(self._pool, self._decode, data, deadline)
         finally:
             with self._lock:
                 self._pending -= 1
 
-    def _decode(self, data: bytes) -> np.ndarray:
+    def _decode(self, data: bytes, deadline: float) -> np.ndarray:
+        if time.monotonic() >= deadline:  # its caller has been answered 504 by now
+            raise DeadlineExceeded("the deadline passed before the photo was decoded")
         return decode_pixels(data, limits=self.limits)
 
     def close(self) -> None:

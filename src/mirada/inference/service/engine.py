@@ -78,9 +78,11 @@ class Engine:
         """One body as model pixels; ``vision.intake.ImageRejected`` for a bad image, 503 when
         the decoders are saturated, 504 past the deadline."""
         try:
-            pixels = await self.decoder.pixels(data)
+            pixels = await self.decoder.pixels(data, deadline=deadline)
         except QueueFull:
             raise busy() from None
+        except DeadlineExceeded:  # its turn to be decoded came too late
+            raise deadline_exceeded() from None
         if time.monotonic() >= deadline:
             raise deadline_exceeded()
         return pixels
