@@ -278,7 +278,8 @@ class Servers:
     """Where servers put their logs and data, and what they all read."""
 
     folder: Path
-    model: str
+    model: str  # the yardstick's: fp32
+    mirada_model: str  # the service's and the web's (--mirada-model: e.g. the int8 file)
     jpegs: list[bytes]
     stack: ExitStack
 
@@ -298,7 +299,7 @@ class Servers:
         return Target(port, pid, "/predict", bodies, headers)
 
     def service(self) -> Target:
-        env = {**os.environ, "MIRADA_MODEL_PATH": self.model, **NO_CACHE}
+        env = {**os.environ, "MIRADA_MODEL_PATH": self.mirada_model, **NO_CACHE}
         command = mirada_command("inference", "--host", "127.0.0.1", "--port", "{port}")
         port, pid = self._start("service", [*command, "--workers", "2"], env, "/readyz")
         headers = {"Content-Type": "image/jpeg"}
@@ -307,7 +308,7 @@ class Servers:
     def web(self, name: str = "web", **extra: str) -> Target:
         data_dir = self.folder / name
         env = server_env(data_dir, f"sqlite:///{data_dir / 'mirada.sqlite3'}", **NO_CACHE, **extra)
-        env["MIRADA_MODEL_PATH"] = self.model
+        env["MIRADA_MODEL_PATH"] = self.mirada_model
         run_mirada(env, "db", "upgrade")
         command = mirada_command("serve", "--host", "127.0.0.1", "--port", "{port}")
         port, pid = self._start(name, command, env, "/healthz")
@@ -423,11 +424,18 @@ def main() -> None:
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 4, 16, 64])
     parser.add_argument("--only", nargs="+", choices=TARGETS, default=list(TARGETS))
     parser.add_argument("--json", type=Path, help="also write the JSON document here")
+    parser.add_argument(
+        "--mirada-model",
+        type=Path,
+        help="the model Mirada's servers run (default: the yardstick's fp32 MIRADA_MODEL_PATH; "
+        "e.g. instance/models/efficientnet-lite0-int8.onnx)",
+    )
     args = parser.parse_args()
     model = os.environ.get("MIRADA_MODEL_PATH", "instance/models/efficientnet-lite0.onnx")
+    mirada_model = str((args.mirada_model or Path(model)).resolve())
     results: Results = {}
     with tempfile.TemporaryDirectory() as temp, ExitStack() as stack:
-        servers = Servers(Path(temp), str(Path(model).resolve()), photos(), stack)
+        servers = Servers(Path(temp), str(Path(model).resolve()), mirada_model, photos(), stack)
         service: Target | None = None
         for name in TARGETS:
             if name not in args.only and not (name == "service" and "web_via_service" in args.only):
@@ -448,6 +456,7 @@ def main() -> None:
                 results[name] = {"points": measure(target, Path(temp), args)}
     document = {
         "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()},
+        "models": {"yardstick": model, "mirada": mirada_model},
         "duration_s": args.duration,
         "results": results,
         "ratios": ratios(results),
