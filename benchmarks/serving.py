@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 from skimage import data
-from tests.support.server import free_port, mirada_command, run_mirada, server_env
+from tests.support.server import free_port, mirada_command, run_mirada, server_env, terminate
 
 TARGETS = ("yardstick", "service", "web", "web_via_service")
 # The same five photos are posted again and again: the prediction caches would answer them
@@ -265,12 +265,7 @@ def started(
         wait_ready(port, ready, process, log)
         yield port, process.pid
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        terminate(process)
 
 
 @dataclass

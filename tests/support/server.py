@@ -98,12 +98,17 @@ def mirada_serve(env: dict[str, str], *args: str) -> Iterator[Served]:
         wait_until_alive(port, process, log)
         yield Served(port, process, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        terminate(process)
+
+
+def terminate(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    """SIGTERM, then SIGKILL if the process has not ended within ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
 
 
 def wait_until_alive(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
