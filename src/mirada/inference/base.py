@@ -11,6 +11,8 @@ from PIL import Image
 
 from mirada.vision.predictions import Prediction
 
+EMBEDDING_SIZE = 1280  # floats in the backbone's pooled embedding of one image
+
 
 class InferenceUnavailable(RuntimeError):
     """The model cannot answer now (not installed, or its service is down)."""

@@ -21,20 +21,19 @@ import numpy as np
 import urllib3
 from PIL import Image
 
-from mirada.inference.base import InferenceUnavailable, ModelInfo
-from mirada.vision.predictions import Prediction
+from mirada.inference.base import EMBEDDING_SIZE, InferenceUnavailable, ModelInfo
+from mirada.vision.labels import NUM_CLASSES
+from mirada.vision.predictions import Prediction, checked_prediction
 from mirada.vision.preprocess import model_pixels
 
 log = logging.getLogger(__name__)
 
 PIXELS_TYPE = "application/x-mirada-rgb224"
-EMBEDDING_SIZE = 1280
 CONNECT_TIMEOUT_S = 1.0
 MODEL_INFO_TTL_S = 60.0  # a replica rolled to another model is noticed within this
 SHUNNED_S = 5.0  # a replica that failed is tried last for this long
 # Answers worth asking another replica about: failed, full, draining, a bad gateway.
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
-CLASSES = 1000
 
 
 class HttpInference:
@@ -81,10 +80,13 @@ class HttpInference:
         )
         try:
             results = json.loads(data)["results"]
-            ranked = [[_prediction(p) for p in result["predictions"]] for result in results]
+            ranked = [
+                [checked_prediction(p, classes=NUM_CLASSES) for p in result["predictions"]]
+                for result in results
+            ]
         except (ValueError, KeyError, TypeError) as error:
             raise _garbled("predict", error) from error
-        if len(ranked) != len(images) or any(len(r) != min(k, CLASSES) for r in ranked):
+        if len(ranked) != len(images) or any(len(r) != min(k, NUM_CLASSES) for r in ranked):
             raise _garbled("predict", ValueError(f"{len(ranked)} answers for {len(images)}"))
         return ranked
 
@@ -164,16 +166,6 @@ class HttpInference:
     def _shun(self, url: str) -> None:
         with self._lock:
             self._shunned[url] = time.monotonic() + SHUNNED_S
-
-
-def _prediction(answer: Any) -> Prediction:
-    """One prediction of the service's answer, checked: a class index, a probability."""
-    index, label, score = answer["index"], answer["label"], answer["score"]
-    if not (isinstance(index, int) and 0 <= index < CLASSES and isinstance(label, str)):
-        raise ValueError(f"not a class: {index!r} {label!r}")
-    if not (isinstance(score, int | float) and 0.0 <= score <= 1.0):  # NaN fails too
-        raise ValueError(f"not a probability: {score!r}")
-    return Prediction(index, label, float(score))
 
 
 def _garbled(what: str, error: Exception) -> InferenceUnavailable:

@@ -10,13 +10,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from mirada.inference.base import InferenceUnavailable, ModelInfo
+from mirada.inference.base import EMBEDDING_SIZE, InferenceUnavailable, ModelInfo
 from mirada.vision.predictions import ImageNetClassifier, Prediction
 from mirada.vision.preprocess import preprocess_batch
 
 MODEL_NAME = "imagenet/efficientnet-lite0"
 EMBED_BATCH = 32
-EMBEDDING_SIZE = 1280
 
 
 class InProcessInference:

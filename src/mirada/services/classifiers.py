@@ -23,10 +23,10 @@ from mirada.services.heads import load_head
 from mirada.storage import BlobStore
 from mirada.vision.custom import rank_by_head
 from mirada.vision.heads import Head
+from mirada.vision.labels import NUM_CLASSES
 from mirada.vision.predictions import Prediction
 
 TOP_K = 5
-IMAGENET_CLASSES = 1000
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def imagenet_model(
             lambda images: inference.classify(images, k=TOP_K),
             cache=cache,
             model_key=f"user{owner_id}:imagenet:{model.name}:{model.version}:top{TOP_K}",
-            classes=IMAGENET_CLASSES,
+            classes=NUM_CLASSES,
         ),
     )
 

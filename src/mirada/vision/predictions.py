@@ -25,6 +25,19 @@ class Prediction:
     score: float
 
 
+def checked_prediction(answer: object, *, classes: int) -> Prediction:
+    """A prediction read back from JSON (``{"index", "label", "score"}``), checked: a class
+    index below ``classes``, a label, a probability; ``ValueError`` for anything else."""
+    if not isinstance(answer, dict):
+        raise ValueError(f"not a prediction: {answer!r}")
+    index, label, score = answer.get("index"), answer.get("label"), answer.get("score")
+    if not (isinstance(index, int) and 0 <= index < classes and isinstance(label, str)):
+        raise ValueError(f"not a class: {index!r} {label!r}")
+    if not (isinstance(score, float) and 0.0 <= score <= 1.0):  # NaN fails too
+        raise ValueError(f"not a probability: {score!r}")
+    return Prediction(index, label, score)
+
+
 def top_k(
     logits_row: np.ndarray, k: int = 5, *, labels: Sequence[str] | None = None
 ) -> list[Prediction]:

@@ -12,7 +12,7 @@ from skimage import data
 from mirada.vision.backbone import Backbone
 from mirada.vision.intake import open_image
 from mirada.vision.labels import imagenet_labels
-from mirada.vision.predictions import ImageNetClassifier, Prediction, top_k
+from mirada.vision.predictions import ImageNetClassifier, Prediction, checked_prediction, top_k
 
 LIMITS = {"max_bytes": 20 * 1024 * 1024, "max_pixels": 40_000_000}
 
@@ -78,3 +78,20 @@ def test_classify_batches_in_order(classifier: ImageNetClassifier) -> None:
     for batched, single in zip(together, one_by_one, strict=True):
         for a, b in zip(batched, single, strict=True):
             assert a.score == pytest.approx(b.score, abs=1e-5)
+
+
+def test_a_prediction_read_back_from_json_is_checked() -> None:
+    good = {"index": 281, "label": "tabby", "score": 0.5}
+    assert checked_prediction(good, classes=1000) == Prediction(281, "tabby", 0.5)
+    for bad in (
+        [281, "tabby", 0.5],
+        {**good, "index": 1000},
+        {**good, "index": -1},
+        {**good, "index": "281"},
+        {**good, "label": None},
+        {**good, "score": float("nan")},
+        {**good, "score": 1.5},
+        {**good, "score": "0.5"},
+    ):
+        with pytest.raises(ValueError):
+            checked_prediction(bad, classes=1000)

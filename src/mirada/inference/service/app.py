@@ -25,11 +25,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mirada.inference.service.engine import CLASSES, EMBEDDING_SIZE, Engine
+from mirada.inference.base import EMBEDDING_SIZE
+from mirada.inference.service.engine import Engine
 from mirada.inference.service.errors import ServiceError, error_response, handle_service_error
 from mirada.inference.service.handlers import embed, predict
 from mirada.inference.service.metrics import MetricsMiddleware, ServiceMetrics
 from mirada.inference.service.settings import ServiceSettings
+from mirada.vision.labels import NUM_CLASSES
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +86,7 @@ async def models(request: Request) -> Response:
                     "name": "imagenet",
                     "model": card.name,
                     "version": card.version,
-                    "classes": CLASSES,
+                    "classes": NUM_CLASSES,
                     "embedding_size": EMBEDDING_SIZE,
                     "precision": card.precision,
                 }

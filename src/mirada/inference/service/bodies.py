@@ -55,6 +55,11 @@ def body_kind(content_type: str) -> Kind:
     )
 
 
+def whole_number(raw: str) -> bool:
+    """ASCII digits only, and few of them (``isdigit`` alone takes ² and ٣)."""
+    return raw.isascii() and raw.isdigit() and len(raw) <= 9
+
+
 def too_large(limit: int) -> ServiceError:
     return ServiceError(413, "too_large", f"The body is larger than the limit of {limit} bytes.")
 
@@ -63,7 +68,7 @@ async def read_body(request: Request, *, limit: int) -> bytes:
     """The whole body, refused with 413 once it is known or seen to exceed ``limit``."""
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.isdigit():
+        if not whole_number(declared):
             raise ServiceError(400, "bad_length", "The Content-Length header is not a number.")
         if int(declared) > limit:
             raise too_large(limit)

@@ -20,8 +20,6 @@ from mirada.inference.service.settings import ServiceSettings
 from mirada.vision.backbone import Backbone, model_fingerprint
 
 MODEL_NAME = "imagenet/efficientnet-lite0"
-CLASSES = 1000
-EMBEDDING_SIZE = 1280
 
 
 @dataclass(frozen=True)

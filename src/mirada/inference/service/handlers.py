@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import time
 from dataclasses import asdict
 
@@ -17,25 +16,26 @@ import numpy as np
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from mirada.inference.base import EMBEDDING_SIZE
 from mirada.inference.cache import cache_key
 from mirada.inference.service.bodies import (
+    RGB224_BYTES,
     Kind,
     Part,
     body_kind,
     file_parts,
     read_body,
     rgb224_pixels,
+    whole_number,
 )
-from mirada.inference.service.engine import CLASSES, Engine, ModelCard
+from mirada.inference.service.engine import Engine, ModelCard
 from mirada.inference.service.errors import ServiceError
 from mirada.vision.intake import ImageRejected
-from mirada.vision.labels import imagenet_labels
-from mirada.vision.predictions import top_k
-from mirada.vision.preprocess import PIXELS_SHAPE
+from mirada.vision.labels import NUM_CLASSES, imagenet_labels
+from mirada.vision.predictions import checked_prediction, top_k
 
 OCTET_STREAM = "application/octet-stream"
-EMBEDDING_BYTES = 1280 * 4
-RGB224_IMAGE_BYTES = math.prod(PIXELS_SHAPE)
+EMBEDDING_BYTES = EMBEDDING_SIZE * 4
 Timing = dict[str, float]
 
 
@@ -124,21 +124,16 @@ def _deadline_ms(request: Request, engine: Engine) -> int:
     asked = request.headers.get("x-deadline-ms")
     if asked is None:
         return limit
-    if not _whole_number(asked):
+    if not whole_number(asked):
         raise ServiceError(400, "bad_deadline", "X-Deadline-Ms is a number of milliseconds.")
     return min(int(asked), limit)
 
 
 def _top_k(request: Request) -> int:
     raw = request.query_params.get("top_k", "5")
-    if not _whole_number(raw) or not 1 <= int(raw) <= CLASSES:
-        raise ServiceError(400, "bad_top_k", f"top_k is a whole number from 1 to {CLASSES}.")
+    if not whole_number(raw) or not 1 <= int(raw) <= NUM_CLASSES:
+        raise ServiceError(400, "bad_top_k", f"top_k is a whole number from 1 to {NUM_CLASSES}.")
     return int(raw)
-
-
-def _whole_number(raw: str) -> bool:
-    """ASCII digits only, and few of them (``isdigit`` alone takes ² and ٣)."""
-    return raw.isascii() and raw.isdigit() and len(raw) <= 9
 
 
 def _ms(seconds: float) -> float:
@@ -188,14 +183,11 @@ def _cached_predictions(value: bytes | None, k: int) -> dict[str, object] | None
 
 
 def _is_prediction(p: object) -> bool:
-    return (
-        isinstance(p, dict)
-        and isinstance(p.get("index"), int)
-        and 0 <= p["index"] < CLASSES
-        and isinstance(p.get("score"), float)
-        and 0.0 <= p["score"] <= 1.0
-        and isinstance(p.get("label"), str)
-    )
+    try:
+        checked_prediction(p, classes=NUM_CLASSES)
+    except ValueError:
+        return False
+    return True
 
 
 async def _predict_parts(call: Call, body: bytes, k: int) -> Response:
@@ -226,7 +218,7 @@ async def embed(request: Request) -> Response:
         return _embeddings(call, embeddings, cached=False)
     key = cache_key(body, version=call.card.version, kind=f"embed:{call.kind.value}")
     known = call.cached(key)
-    images = 1 if call.kind is Kind.IMAGE else len(body) // RGB224_IMAGE_BYTES
+    images = 1 if call.kind is Kind.IMAGE else len(body) // RGB224_BYTES
     if known is not None and len(known) == images * EMBEDDING_BYTES:
         vectors = np.frombuffer(known, "<f4").reshape(images, -1)
         if np.isfinite(vectors).all():
