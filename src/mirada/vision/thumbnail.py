@@ -1,4 +1,4 @@
-"""Small previews of accepted images, and the media type of a stored one."""
+"""Small previews of accepted images."""
 
 from __future__ import annotations
 
@@ -25,10 +25,3 @@ def make_thumbnail(img: Image.Image, size: int = 256) -> bytes:
     buffer = io.BytesIO()
     thumb.save(buffer, "JPEG", quality=JPEG_QUALITY)
     return buffer.getvalue()
-
-
-def thumbnail_media_type(data: bytes) -> str:
-    """The media type of stored thumbnail bytes: JPEG now, WebP for the older ones."""
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return "image/jpeg"

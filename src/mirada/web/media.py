@@ -8,8 +8,8 @@ from urllib.parse import quote
 from flask import Response, abort
 
 from mirada.runtime import blobs
+from mirada.services.images import content_type_of
 from mirada.storage import BlobNotFound
-from mirada.vision.thumbnail import thumbnail_media_type
 
 MEDIA_KINDS = ("image", "thumbnail")
 
@@ -34,7 +34,8 @@ def photo_response(photo: StoredPhoto, kind: str) -> Response:
         data = blobs().get(key)
     except BlobNotFound:
         abort(404)
-    content_type = photo.content_type if kind == "image" else thumbnail_media_type(data)
+    # A thumbnail is a JPEG, or a WebP for the older ones: its bytes say which.
+    content_type = photo.content_type if kind == "image" else content_type_of(data)
     response = Response(data, content_type=content_type)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Disposition"] = "inline"

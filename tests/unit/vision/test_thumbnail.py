@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from mirada.vision.thumbnail import make_thumbnail, thumbnail_media_type
+from mirada.services.images import content_type_of
+from mirada.vision.thumbnail import make_thumbnail
 
 
 def test_fits_the_box_and_keeps_the_aspect_ratio() -> None:
@@ -52,5 +53,5 @@ def test_the_media_type_comes_from_the_bytes() -> None:
     jpeg = make_thumbnail(Image.fromarray(data.chelsea()))
     webp = io.BytesIO()
     Image.open(io.BytesIO(jpeg)).save(webp, "WEBP")
-    assert thumbnail_media_type(jpeg) == "image/jpeg"
-    assert thumbnail_media_type(webp.getvalue()) == "image/webp"
+    assert content_type_of(jpeg) == "image/jpeg"
+    assert content_type_of(webp.getvalue()) == "image/webp"
