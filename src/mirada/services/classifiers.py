@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from PIL import Image
 
@@ -24,7 +24,7 @@ from mirada.storage import BlobStore
 from mirada.vision.custom import rank_by_head
 from mirada.vision.heads import Head
 from mirada.vision.labels import NUM_CLASSES
-from mirada.vision.predictions import Prediction
+from mirada.vision.predictions import Prediction, checked_prediction
 
 TOP_K = 5
 
@@ -128,7 +128,7 @@ def _remembered(
 
 
 def _dumped(predictions: list[Prediction]) -> bytes:
-    return json.dumps([[p.index, p.label, p.score] for p in predictions]).encode()
+    return json.dumps([asdict(p) for p in predictions]).encode()
 
 
 def _loaded(data: bytes | None, *, classes: int) -> list[Prediction] | None:
@@ -138,10 +138,7 @@ def _loaded(data: bytes | None, *, classes: int) -> list[Prediction] | None:
         return None
     try:
         rows = json.loads(data)
-        predictions = [Prediction(int(i), str(label), float(score)) for i, label, score in rows]
+        predictions = [checked_prediction(row, classes=classes) for row in rows]
     except (ValueError, TypeError):
         return None
-    readable = all(0.0 <= p.score <= 1.0 and 0 <= p.index < classes for p in predictions)
-    if not predictions or not readable:
-        return None  # NaN fails the comparison too
-    return predictions
+    return predictions or None

@@ -147,7 +147,16 @@ def test_the_same_photo_is_ranked_once_and_answered_from_the_cache(
 
 
 @pytest.mark.parametrize(
-    "junk", [b"not json", b"[]", b'[[1, "x", NaN]]', b'[[5000, "x", 0.9]]', b'[[1, "x", 7]]']
+    "junk",
+    [
+        b"not json",
+        b"[]",
+        b'[[1, "x", 0.9]]',
+        b'[{"index": 5000, "label": "x", "score": 0.9}]',
+        b'[{"index": 1, "label": "x", "score": NaN}]',
+        b'[{"index": 1, "label": "x", "score": 7.0}]',
+        b'[{"index": 1, "label": null, "score": 0.9}]',
+    ],
 )
 def test_a_cached_answer_that_does_not_read_as_one_is_a_miss(
     model_path: Path, cat_jpeg: bytes, junk: bytes
