@@ -217,7 +217,8 @@ def test_import_creates_classes_keeps_the_good_and_names_the_bad(app, browser, p
     assert count(app, Example, Example.class_id == existing) == 2
     assert count(app, Example) == 3
     wait_for_jobs(app)
-    assert count(app, Example, Example.embedding_ready.is_(True)) == 3  # embedded in the background
+    # embedded in the background
+    assert count(app, Example, Example.embedding_backbone.is_not(None)) == 3
 
 
 def test_import_answers_json(app, browser, photos) -> None:

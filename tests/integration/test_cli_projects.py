@@ -351,7 +351,7 @@ def test_a_job_whose_process_dies_is_lost_at_once(
         assert (job.state, job.error) == ("failed", "worker_lost")
         assert "stopped before it finished" in describe_job_error(job)
         embedded = db.session.scalar(
-            select(func.count(Example.id)).where(Example.embedding_ready.is_(True))
+            select(func.count(Example.id)).where(Example.embedding_backbone.is_not(None))
         )
         assert 0 < embedded < 10 * PER_CLASS
 

@@ -221,7 +221,7 @@ def test_an_embedding_job_waits_for_the_budget_instead_of_failing(app, browser) 
     assert browser.upload(project_id, cls, [(large_photo(), "a.png")], JSON).status_code == 200
     wait_for_jobs(app)
     with app.app_context():
-        db.session.execute(update(Example).values(embedding_ready=False, embedding=None))
+        db.session.execute(update(Example).values(embedding_backbone=None, embedding=None))
         db.session.commit()
         project = db.session.get(Project, project_id)
         job_id = jobs.create_job(session=db.session(), project=project, kind="embed").id
@@ -240,7 +240,7 @@ def test_an_embedding_job_waits_for_the_budget_instead_of_failing(app, browser) 
     worker.join()
     with app.app_context():
         assert db.session.get(Job, job_id).state == "succeeded"
-    assert count(app, Example, Example.embedding_ready.is_(True)) == 1
+    assert count(app, Example, Example.embedding_backbone.is_not(None)) == 1
 
 
 def test_copies_of_a_stored_photo_are_refused_before_they_are_decoded(app, browser) -> None:

@@ -90,7 +90,7 @@ def test_jobs_waiting_for_the_busy_worker_are_not_lost(short_heartbeat: Flask) -
         assert list(db.session.scalars(select(Job.state))) == ["succeeded"] * 4
         assert (
             db.session.scalar(
-                select(func.count(Example.id)).where(Example.embedding_ready.is_(False))
+                select(func.count(Example.id)).where(Example.embedding_backbone.is_(None))
             )
             == 0
         )

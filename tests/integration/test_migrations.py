@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import flask_migrate
@@ -12,7 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import JSON, MetaData, Table, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from mirada.db import User
@@ -114,3 +115,64 @@ def test_the_migrated_schema_works(fresh_app: Flask) -> None:
         accounts.register(
             session=db.session(), email="ANN@example.org", password="correct horse battery"
         )
+
+
+PLACEHOLDERS: dict[type, object] = {
+    bool: False,
+    int: 0,
+    float: 0.0,
+    str: "x",
+    datetime: datetime(2026, 1, 1, tzinfo=UTC),
+    dict: {},
+    list: [],
+}
+
+
+def _insert(table_name: str, **values: object) -> int:
+    """A row of ``table_name`` as the schema stands: ``values``, and a plain placeholder in
+    every other column that must have one."""
+    table = Table(table_name, MetaData(), autoload_with=db.engine)
+    row = dict(values)
+    for column in table.columns:
+        if column.name in row or column.nullable or column.primary_key:
+            continue
+        if column.server_default is None:
+            kind = list if isinstance(column.type, JSON) else column.type.python_type
+            row[column.name] = PLACEHOLDERS[kind]
+    with db.engine.begin() as connection:
+        return int(connection.execute(table.insert().values(row)).inserted_primary_key[0])
+
+
+def test_stored_embeddings_are_tagged_with_the_backbone_of_their_projects_newest_version(
+    fresh_app: Flask,
+) -> None:
+    flask_migrate.upgrade(revision="5d1c3e7a9b20")
+    user = _insert("users", email="ann@example.org")
+    trained, untrained = (_insert("projects", user_id=user, name=n, name_key=n) for n in ("A", "B"))
+    for number, backbone in ((1, "aaaaaaaaaaaa"), (2, "bbbbbbbbbbbb")):
+        _insert("model_versions", project_id=trained, number=number, backbone_version=backbone)
+    examples = {}
+    for project, ready in ((trained, True), (trained, False), (untrained, True)):
+        name = f"c{len(examples)}"
+        cls = _insert("project_classes", project_id=project, name=name, name_key=name)
+        examples[(project, ready)] = _insert(
+            "examples",
+            project_id=project,
+            class_id=cls,
+            sha256=f"{len(examples):064d}",
+            embedding_ready=ready,
+        )
+
+    flask_migrate.upgrade()
+
+    with db.engine.connect() as connection:
+        tags = dict(connection.execute(text("SELECT id, embedding_backbone FROM examples")).all())
+    assert tags[examples[(trained, True)]] == "bbbbbbbbbbbb"  # the newest version's
+    assert tags[examples[(trained, False)]] is None  # never embedded
+    assert tags[examples[(untrained, True)]] == "unknown"  # embedded again at its training
+
+    flask_migrate.downgrade(revision="5d1c3e7a9b20")
+
+    with db.engine.connect() as connection:
+        ready = dict(connection.execute(text("SELECT id, embedding_ready FROM examples")).all())
+    assert {key[1]: bool(ready[row]) for key, row in examples.items()} == {True: True, False: False}

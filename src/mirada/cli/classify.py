@@ -20,7 +20,8 @@ import numpy as np
 from mirada.config import Settings
 from mirada.presenters.refusals import refusal_text
 from mirada.services.images import refused
-from mirada.vision.backbone import Backbone, ModelNotFound, model_fingerprint
+from mirada.vision.backbone import Backbone, ModelNotFound
+from mirada.vision.fingerprint import model_fingerprint
 from mirada.vision.intake import ImageRejected, open_image
 from mirada.vision.labels import DEFAULT_LANGUAGE, LANGUAGES, base_language, imagenet_label
 from mirada.vision.pipeline import Outcome, classify_stream, default_workers
@@ -77,20 +78,14 @@ def load_project_classifier(name: str, *, email: str | None) -> tuple[Settings, 
     with app.app_context():
         settings = runtime.settings()
         project = resolve_project(resolve_user(email), name)
+        path = settings.resolved_model_path
+        backbone = Backbone(path, threads=settings.inference_threads, spinning=False)
         try:
-            version, head = serving_head(project=project, blobs=runtime.blobs())
+            _version, head = serving_head(
+                project=project, blobs=runtime.blobs(), backbone=model_fingerprint(path)
+            )
         except ServiceError as error:
             raise click.ClickException(refusal_text(error)) from None
-        number, trained_on = version.number, version.backbone_version
-    backbone = Backbone(
-        settings.resolved_model_path, threads=settings.inference_threads, spinning=False
-    )
-    if model_fingerprint(settings.resolved_model_path) != trained_on:
-        click.echo(
-            f"Warning: version {number} was trained with another backbone "
-            f"({trained_on}); its results with {settings.resolved_model_path} may be wrong.",
-            err=True,
-        )
     return settings, HeadClassifier(backbone, head)
 
 

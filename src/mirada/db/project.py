@@ -65,13 +65,14 @@ class ProjectClass(KeyedName, Base):
 
 
 class Example(Base):
-    """A labelled photo. Its backbone embedding is computed once, in the background."""
+    """A labelled photo. Its backbone embedding is computed once, in the background, and
+    again when the backbone changes (``embedding_backbone`` names the one that made it)."""
 
     __tablename__ = "examples"
     __table_args__ = (
         UniqueConstraint("project_id", "sha256"),
         Index("ix_examples_class_id_id", "class_id", "id"),
-        Index("ix_examples_project_id_embedded", "project_id", "embedding_ready"),
+        Index("ix_examples_project_id_backbone", "project_id", "embedding_backbone"),
         Index("ix_examples_project_id_upload_id", "project_id", "upload_id"),
     )
 
@@ -87,7 +88,7 @@ class Example(Base):
     size_bytes: Mapped[int] = mapped_column(Integer, default=0)  # the photo as sent
     upload_id: Mapped[str | None] = mapped_column(String(64), default=None)  # the client's
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
-    embedding_ready: Mapped[bool] = mapped_column(default=False)
+    embedding_backbone: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image
 
 from mirada.inference.base import EMBEDDING_SIZE, InferenceUnavailable, ModelInfo
+from mirada.vision.fingerprint import model_fingerprint
 from mirada.vision.predictions import ImageNetClassifier, Prediction
 from mirada.vision.preprocess import preprocess_batch
 
@@ -44,8 +45,6 @@ class InProcessInference:
     def model(self) -> ModelInfo:
         """The model's name and a short fingerprint of the file, as its version."""
         self._loaded()
-        from mirada.vision.backbone import model_fingerprint
-
         return ModelInfo(name=MODEL_NAME, version=model_fingerprint(self.model_path))
 
     def classify(self, images: Sequence[Image.Image], *, k: int = 5) -> list[list[Prediction]]:

@@ -22,6 +22,10 @@ from mirada.vision.labels import imagenet_label
 REFUSALS: dict[str, Wording] = {
     "classification_not_found": _l("No such classification."),
     "project_not_trained": _l("This project has no trained version yet. Train it first."),
+    "version_other_backbone": _l(
+        "Version %(number)d was trained with another model than the one Mirada runs now, so "
+        "its answers would be wrong. Train the project again: it takes a moment."
+    ),
 }
 
 

@@ -69,11 +69,15 @@ def imagenet_model(
     )
 
 
-def serving_head(*, project: Project, blobs: BlobStore) -> tuple[ModelVersion, Head]:
-    """The version that serves ``project`` and its head; Conflict when none is trained."""
+def serving_head(*, project: Project, blobs: BlobStore, backbone: str) -> tuple[ModelVersion, Head]:
+    """The version that serves ``project`` and its head, to run on the embeddings of the
+    backbone whose version is ``backbone``; Conflict when none is trained, or when it was
+    trained on another backbone's embeddings (its answers would be quietly wrong)."""
     version = project.serving_version
     if version is None:
         raise Conflict("project_not_trained")
+    if version.backbone_version != backbone:
+        raise Conflict("version_other_backbone", number=version.number)
     return version, load_head(version=version, blobs=blobs)
 
 
@@ -87,14 +91,14 @@ def project_model(
 ) -> ChosenModel:
     """The version that serves ``project``: the backbone's embeddings through its head
     (answers cached for user ``owner_id``)."""
-    version, head = serving_head(project=project, blobs=blobs)
+    backbone = inference.model.version
+    version, head = serving_head(project=project, blobs=blobs, backbone=backbone)
 
     def rank(images: Sequence[Image.Image]) -> list[list[Prediction]]:
         return rank_by_head(head, inference.embed(images), TOP_K)
 
     # A version is immutable, and its head's key is never reused (a row id can be, on
     # SQLite); the backbone's version is in the key in case the model file is replaced.
-    backbone = inference.model.version
     model_key = f"user{owner_id}:head:{version.head_key}:{backbone}:top{TOP_K}"
     return ChosenModel(
         name=project.name[:64],

@@ -71,14 +71,17 @@ def evaluation_record(
     }
 
 
-def _embeddings(session: Session, project_id: int, ids: list[int]) -> dict[int, np.ndarray]:
+def _embeddings(
+    session: Session, project_id: int, ids: list[int], backbone: str
+) -> dict[int, np.ndarray]:
+    """The embeddings ``backbone`` made of the examples ``ids`` (those it made)."""
     found: dict[int, np.ndarray] = {}
     for start in range(0, len(ids), QUERY_CHUNK):
         rows = session.execute(
             select(Example.id, Example.embedding).where(
                 Example.project_id == project_id,
                 Example.id.in_(ids[start : start + QUERY_CHUNK]),
-                Example.embedding_ready.is_(True),
+                Example.embedding_backbone == backbone,
             )
         ).all()
         found.update({row.id: np.frombuffer(row.embedding, dtype=EMBEDDING_DTYPE) for row in rows})
@@ -90,9 +93,12 @@ def same_examples(
 ) -> SameExamples | None:
     """Both versions scored on the examples neither trained on (see the module's notes).
 
-    None when a version predates the records this needs. Examples deleted since the
-    newer version was trained are left out.
+    None when a version predates the records this needs, or when the two were trained on
+    different backbones (one head cannot read the other's embeddings). Examples deleted or
+    embedded again since the newer version was trained are left out.
     """
+    if older.backbone_version != newer.backbone_version:
+        return None
     old, new = older.metrics or {}, newer.metrics or {}
     trained = old.get("trained_example_ids")
     evaluated = new.get("evaluated_example_ids")
@@ -103,7 +109,8 @@ def same_examples(
         return None
     seen = set(trained)
     truth = {i: newer.class_names[label] for i, label in zip(evaluated, labels, strict=True)}
-    vectors = _embeddings(session, newer.project_id, [i for i in evaluated if i not in seen])
+    unseen = [i for i in evaluated if i not in seen]
+    vectors = _embeddings(session, newer.project_id, unseen, newer.backbone_version)
     ids = sorted(vectors)
     newer_wrong = set(new.get("mistake_example_ids", []))
     older_correct = 0

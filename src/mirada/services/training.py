@@ -12,11 +12,10 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from mirada.db import Example, Job, ModelVersion, Project
-from mirada.inference import Inference
 from mirada.jobs.base import JobContext, JobFailed, JobQueue
 from mirada.services.comparisons import SameExamples, evaluation_record, same_examples
 from mirada.services.errors import ServiceError
@@ -41,15 +40,21 @@ def _issue_records(issues: list[Issue]) -> list[dict[str, Any]]:
 
 
 def pending_embeddings(*, session: Session, project: Project) -> int:
-    """How many examples of the project still wait for their embedding."""
+    """How many examples of the project still wait for their first embedding."""
     return (
         session.scalar(
             select(func.count(Example.id)).where(
-                Example.project_id == project.id, Example.embedding_ready.is_(False)
+                Example.project_id == project.id, _needs_embedding(None)
             )
         )
         or 0
     )
+
+
+def _needs_embedding(backbone: str | None) -> ColumnElement[bool]:
+    """Examples without an embedding; given ``backbone``, also those made by another one."""
+    missing = Example.embedding_backbone.is_(None)
+    return missing if backbone is None else or_(missing, Example.embedding_backbone != backbone)
 
 
 def request_embeddings(*, session: Session, queue: JobQueue, project: Project) -> Job | None:
@@ -59,12 +64,16 @@ def request_embeddings(*, session: Session, queue: JobQueue, project: Project) -
     return submit_job(session=session, queue=queue, project=project, kind="embed")
 
 
-def _embed_pending(context: JobContext, start: float, end: float) -> int:
+def _embed_pending(
+    context: JobContext, start: float, end: float, *, backbone: str | None = None
+) -> int:
+    """Embed the project's examples that have no embedding (and, given ``backbone``, those
+    another backbone made), reporting progress from ``start`` to ``end``."""
     session, settings, blobs = context.session, context.settings, context.blobs
     ids = list(
         session.scalars(
             select(Example.id)
-            .where(Example.project_id == context.project_id, Example.embedding_ready.is_(False))
+            .where(Example.project_id == context.project_id, _needs_embedding(backbone))
             .order_by(Example.id)
         )
     )
@@ -92,21 +101,22 @@ def _embed_pending(context: JobContext, start: float, end: float) -> int:
         ids, read, decode, max_count=EMBED_BATCH, budget=context.budget, timeout=None
     )
     for batch in batches:
+        made_by = context.inference.model.version
         vectors = context.inference.embed([image for _id, image in batch])
-        _store_embeddings(session, batch, vectors)
+        _store_embeddings(session, batch, vectors, backbone=made_by)
         done += len(batch)
         context.progress(start + (end - start) * done / len(ids), "embedding")  # a checkpoint
     return len(ids)
 
 
 def _store_embeddings(
-    session: Session, batch: list[tuple[int, Image.Image]], vectors: np.ndarray
+    session: Session, batch: list[tuple[int, Image.Image]], vectors: np.ndarray, *, backbone: str
 ) -> None:
     for (example_id, _image), vector in zip(batch, vectors.astype(EMBEDDING_DTYPE), strict=True):
         example = session.get(Example, example_id)
         assert example is not None
         example.embedding = vector.tobytes()
-        example.embedding_ready = True
+        example.embedding_backbone = backbone
     session.flush()
 
 
@@ -134,17 +144,19 @@ def start_training(*, session: Session, queue: JobQueue, project: Project) -> Jo
 
 
 def run_train_job(context: JobContext) -> dict[str, Any]:
-    """The train job: embed what is missing, evaluate honestly, train, save a version."""
+    """The train job: embed what is missing or was embedded by another backbone, evaluate
+    honestly, train, save a version."""
     session = context.session
     project = session.get(Project, context.project_id)
     assert project is not None
-    _embed_pending(context, 0.0, 0.6)
+    backbone = context.inference.model.version
+    _embed_pending(context, 0.0, 0.6, backbone=backbone)
     classes = list(project.classes)
     position = {cls.id: index for index, cls in enumerate(classes)}
     # Examples added while this job embedded wait for the next run.
     rows = session.execute(
         select(Example.id, Example.class_id, Example.embedding)
-        .where(Example.project_id == project.id, Example.embedding_ready.is_(True))
+        .where(Example.project_id == project.id, Example.embedding_backbone == backbone)
         .order_by(Example.id)
     ).all()
     counts = np.bincount([position[row.class_id] for row in rows], minlength=len(classes))
@@ -165,7 +177,7 @@ def run_train_job(context: JobContext) -> dict[str, Any]:
     version = _save_version(
         session=session,
         blobs=context.blobs,
-        inference=context.inference,
+        backbone=backbone,
         project=project,
         head_bytes=head.to_bytes(),
         metrics=_metrics(evaluation.to_dict(), example_ids, labels),
@@ -188,7 +200,7 @@ def _save_version(
     *,
     session: Session,
     blobs: BlobStore,
-    inference: Inference,
+    backbone: str,
     project: Project,
     head_bytes: bytes,
     metrics: dict[str, Any],
@@ -219,7 +231,7 @@ def _save_version(
             example_count=len(labels),
             metrics=metrics,
             warnings=warnings,
-            backbone_version=inference.model.version,
+            backbone_version=backbone,
         )
         session.add(version)
         session.flush()

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 from mirada.db import ModelVersion, Project
 from mirada.db.base import utcnow
 from mirada.services.deferred_deletes import delete_after_commit
-from mirada.services.errors import NotFound, ServiceError
+from mirada.services.errors import Conflict, NotFound, ServiceError
 from mirada.services.heads import load_head
 from mirada.storage import BlobStore
+from mirada.vision.fingerprint import model_fingerprint
 from mirada.vision.merge import export_bundle
 
 
@@ -40,10 +41,14 @@ def get_version(*, session: Session, project: Project, number: int) -> ModelVers
 
 
 def adopt_trained_version(*, project: Project, version: ModelVersion) -> bool:
-    """A version just trained serves unless the user pinned another; whether it serves.
+    """A version just trained serves unless the user pinned another that still can (one
+    trained on another backbone cannot: the pin is dropped); whether it serves.
 
     Left to the door to commit, with the version.
     """
+    pinned = project.serving_version if project.serving_pinned_at is not None else None
+    if pinned is not None and pinned.backbone_version != version.backbone_version:
+        project.serving_pinned_at = None
     if project.serving_pinned_at is None or project.serving_version_id is None:
         project.serving_version_id = version.id
         return True
@@ -90,7 +95,10 @@ def export_version(
     readme_intro: str,
 ) -> bytes:
     """A zip with one ONNX file (backbone and head merged), class names and preprocessing,
-    and a README that opens with ``readme_intro`` (in the reader's language)."""
+    and a README that opens with ``readme_intro`` (in the reader's language); Conflict when
+    the version was trained on another backbone than the file at ``backbone_path``."""
+    if model_fingerprint(backbone_path) != version.backbone_version:
+        raise Conflict("version_other_backbone", number=version.number)
     head = load_head(version=version, blobs=blobs)
     return export_bundle(
         backbone_path, head, name=project.name, version=version.number, readme_intro=readme_intro

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,12 +10,6 @@ import onnxruntime as ort
 
 INPUT_NAME = "image"
 OUTPUT_NAMES = ["logits", "embedding"]
-
-
-def model_fingerprint(path: Path) -> str:
-    """A short digest of the model file: the backbone version recorded with each result."""
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()[:12]
 
 
 class ModelNotFound(FileNotFoundError):

@@ -15,8 +15,11 @@ def a_user(session: Session, email: str = "ann@example.org", **limits: int) -> U
     return user
 
 
-def a_version(session: Session, project: Project, number: int, head_key: str) -> ModelVersion:
-    """A committed trained version of ``project`` whose head lives at ``head_key``."""
+def a_version(
+    session: Session, project: Project, number: int, head_key: str, backbone: str = "test"
+) -> ModelVersion:
+    """A committed trained version of ``project`` whose head lives at ``head_key``, trained
+    on the embeddings of the backbone whose version is ``backbone``."""
     version = ModelVersion(
         project_id=project.id,
         number=number,
@@ -26,7 +29,7 @@ def a_version(session: Session, project: Project, number: int, head_key: str) ->
         class_counts={"a": 5, "b": 5},
         example_count=10,
         metrics={"accuracy": 0.9},
-        backbone_version="test",
+        backbone_version=backbone,
     )
     session.add(version)
     session.commit()

@@ -49,7 +49,9 @@ def head(names: tuple[str, ...], seed: int = 0) -> Head:
     )
 
 
-def trained(session: Session, blobs: LocalBlobStore, project: Project, trained: Head) -> None:
+def trained(
+    session: Session, blobs: LocalBlobStore, project: Project, trained: Head, *, backbone: str
+) -> None:
     key = f"users/{project.user_id}/heads/{uuid.uuid4().hex}"  # heads are kept by key
     blobs.put(key, trained.to_bytes())
     version = ModelVersion(
@@ -61,7 +63,7 @@ def trained(session: Session, blobs: LocalBlobStore, project: Project, trained: 
         class_counts={},
         example_count=0,
         metrics={},
-        backbone_version="test",
+        backbone_version=backbone,
     )
     session.add(version)
     session.flush()
@@ -87,7 +89,7 @@ def test_an_untrained_project_is_refused(
         project_model(project=project, inference=inference, blobs=blobs)
     assert (refusal.value.code, refusal.value.status) == ("project_not_trained", 409)
     with pytest.raises(Conflict):
-        serving_head(project=project, blobs=blobs)
+        serving_head(project=project, blobs=blobs, backbone=inference.model.version)
 
 
 def test_a_trained_project_ranks_its_own_classes(
@@ -97,7 +99,9 @@ def test_a_trained_project_ranks_its_own_classes(
     blobs: LocalBlobStore,
     cat_jpeg: bytes,
 ) -> None:
-    trained(session, blobs, project, head(("gato", "café", "otro")))
+    trained(
+        session, blobs, project, head(("gato", "café", "otro")), backbone=inference.model.version
+    )
     model = project_model(project=project, inference=inference, blobs=blobs)
     assert (model.name, model.version, model.threshold) == ("Gatos y cafés", "1", 0.7)
     assert (model.project_id, model.version_id) == (project.id, project.serving_version_id)
@@ -106,8 +110,18 @@ def test_a_trained_project_ranks_its_own_classes(
     assert sum(p.score for p in ranked) == pytest.approx(1.0, abs=1e-4)
 
 
+def test_a_version_trained_on_another_backbone_is_refused_not_run(
+    session: Session, project: Project, inference: InProcessInference, blobs: LocalBlobStore
+) -> None:
+    trained(session, blobs, project, head(("gato", "café")), backbone="0123456789ab")
+    with pytest.raises(Conflict) as refusal:
+        project_model(project=project, inference=inference, blobs=blobs)
+    assert refusal.value.code == "version_other_backbone"
+    assert refusal.value.params == {"number": 1}
+
+
 def test_a_head_is_read_once(session: Session, project: Project, blobs: LocalBlobStore) -> None:
-    trained(session, blobs, project, head(("a", "b"), seed=1))
+    trained(session, blobs, project, head(("a", "b"), seed=1), backbone="test")
     version = project.serving_version
     assert version is not None
     first = load_head(version=version, blobs=blobs)

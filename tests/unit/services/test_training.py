@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -135,6 +134,32 @@ def test_a_train_job_saves_a_version_that_serves(
     assert project.serving_version_id == version.id
 
 
+def test_training_embeds_again_what_another_backbone_embedded(
+    session: Session, blobs: LocalBlobStore, worker: Worker, model_path: Path
+) -> None:
+    project = make_project(session)
+    _fill(session, blobs, project, per_class=5)
+    stale = bytes(4 * 1280)  # what another backbone's numbers look like to this one's head
+    for example in session.scalars(select(Example)):
+        example.embedding, example.embedding_backbone = stale, "another-one"
+    session.commit()
+    assert training.pending_embeddings(session=session, project=project) == 0  # none is new
+    queue = NotedQueue()
+    job = training.start_training(session=session, queue=queue, project=project)
+    session.commit()
+    worker.run(job.id)
+    session.expire_all()
+    done = session.get(Job, job.id)
+    assert done is not None and (done.state, done.error) == ("succeeded", ""), done.result
+    current = InProcessInference(model_path=model_path).model.version
+    examples = list(session.scalars(select(Example)))
+    assert {example.embedding_backbone for example in examples} == {current}
+    assert all(example.embedding != stale for example in examples)
+    version = session.get(ModelVersion, done.result["version_id"])
+    assert version is not None and version.backbone_version == current
+    assert version.example_count == 10
+
+
 def test_a_train_job_with_an_unreadable_example_fails_and_leaves_no_version(
     session: Session, blobs: LocalBlobStore, worker: Worker
 ) -> None:
@@ -155,35 +180,16 @@ def test_a_train_job_with_an_unreadable_example_fails_and_leaves_no_version(
     assert session.scalar(select(func.count(ModelVersion.id))) == 0
 
 
-class _NoModelInfo:
-    """Embeds like ``inner``, then fails when the version asks which model it was."""
-
-    def __init__(self, inner: InProcessInference) -> None:
-        self.inner = inner
-
-    @property
-    def model(self) -> object:
-        raise RuntimeError("the model's file changed")
-
-    def embed(self, images: object) -> object:
-        return self.inner.embed(images)  # type: ignore[arg-type]
-
-
 def test_a_version_that_cannot_be_saved_leaves_no_head_file(
-    session: Session, blobs: LocalBlobStore, worker: Worker
+    session: Session, blobs: LocalBlobStore, worker: Worker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = make_project(session)
     _fill(session, blobs, project, per_class=5)
-    original = worker._scope
 
-    @contextmanager
-    def failing() -> Iterator[Resources]:
-        with original() as resources:
-            inner = resources.inference
-            assert isinstance(inner, InProcessInference)
-            yield replace(resources, inference=_NoModelInfo(inner))  # type: ignore[arg-type]
+    def lost_database(**_kwargs: object) -> bool:
+        raise RuntimeError("the database went away")  # after the head file is written
 
-    worker._scope = failing
+    monkeypatch.setattr(training, "adopt_trained_version", lost_database)
     queue = NotedQueue()
     job = training.start_training(session=session, queue=queue, project=project)
     session.commit()

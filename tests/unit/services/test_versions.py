@@ -29,6 +29,18 @@ def test_pin_then_serve_newest(session: Session) -> None:
     assert (project.serving_version_id, project.serving_pinned_at) == (v2.id, None)
 
 
+def test_a_pin_to_a_version_of_another_backbone_gives_way_to_the_next_trained(
+    session: Session,
+) -> None:
+    project = projects.create_project(session=session, user=a_user(session), name="Birds")
+    old = a_version(session, project, 1, "h1", backbone="fp32-model")
+    versions.pin_version(project=project, version=old)
+    session.flush()
+    new = a_version(session, project, 2, "h2", backbone="int8-model")
+    assert versions.adopt_trained_version(project=project, version=new) is True
+    assert (project.serving_version_id, project.serving_pinned_at) == (new.id, None)
+
+
 def test_the_serving_version_cannot_be_deleted_and_a_head_goes_after_commit(
     session: Session, blobs: LocalBlobStore
 ) -> None:
