@@ -10,6 +10,8 @@ MODEL_INT8 := $(MIRADA_DATA_DIR)/models/efficientnet-lite0-int8.onnx
 # The int8 copy is made at install only when it is the one chosen to run (about 20 s).
 MODELS := $(MODEL) $(if $(filter int8,$(MIRADA_MODEL_PRECISION)),$(MODEL_INT8))
 STAMPS := $(VENV)/.stamps
+# Tests run in this many processes (pytest-xdist): most of them wait on servers and browsers.
+TEST_WORKERS ?= 2
 
 .PHONY: help install run test lint format model model-int8 translations lock benchmark clean
 
@@ -75,7 +77,7 @@ format: $(STAMPS)/dev
 	$(BIN)/ruff check --fix src tests benchmarks typings
 
 test: $(STAMPS)/dev translations model lint
-	MIRADA_MODEL_PATH=$(abspath $(MODEL)) $(BIN)/pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+	MIRADA_MODEL_PATH=$(abspath $(MODEL)) $(BIN)/pytest -n $(TEST_WORKERS) --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 benchmark: $(STAMPS)/dev model
 	MIRADA_MODEL_PATH=$(abspath $(MODEL)) $(BIN)/python benchmarks/classify_pipeline.py
