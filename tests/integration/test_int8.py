@@ -17,7 +17,7 @@ from skimage import data
 from mirada.vision.backbone import Backbone
 from mirada.vision.calibration import default_calibration
 from mirada.vision.preprocess import preprocess_batch
-from mirada.vision.quantize import quantize_backbone
+from mirada.vision.quantize import FLOAT_CONVS, quantize_backbone
 from tests.support.photos import (
     PhotoAnswers,
     agreement,
@@ -48,7 +48,15 @@ def test_the_int8_file_is_quantised_and_keeps_both_float_outputs(
     int8_weights = [
         tensor for tensor in model.graph.initializer if tensor.data_type == onnx.TensorProto.INT8
     ]
-    assert len(int8_weights) >= 49  # every convolution's weights
+    assert len(int8_weights) >= 49 - len(FLOAT_CONVS)  # every other convolution's weights
+    float_weights = {
+        tensor.name
+        for tensor in model.graph.initializer
+        if tensor.data_type == onnx.TensorProto.FLOAT
+    }
+    kept = [node for node in model.graph.node if node.name in FLOAT_CONVS]
+    assert len(kept) == len(FLOAT_CONVS)
+    assert all(node.op_type == "Conv" and node.input[1] in float_weights for node in kept)
     assert int8_path.stat().st_size < 0.6 * model_path.stat().st_size
     out = backbones[1].run(preprocess_batch([rgb(data.chelsea())] * 2))
     assert out.logits.shape == (2, 1000) and out.logits.dtype == np.float32
@@ -62,29 +70,32 @@ def answers(backbones) -> PhotoAnswers:
 
 def test_int8_agrees_with_fp32_on_photos_it_was_not_calibrated_on(answers) -> None:
     found = agreement(answers)
-    # Measured: the same top-1 on all 82 confident answers and on 0.83 of all 180; fp32's
-    # top-1 among int8's top 5 for 0.97; cosine of the embeddings 0.97 mean, 0.99 median.
-    assert found["confident"] >= 40
-    assert found["top1_confident"] >= 0.95
-    assert found["top1"] >= 0.75
-    assert found["fp32_top1_in_int8_top5"] >= 0.93
-    assert found["cosine_mean"] >= 0.95 and found["cosine_median"] >= 0.97
+    # Measured: the same top-1 on 0.99 of the 317 confident answers and on 0.86 of all 660;
+    # fp32's top-1 among int8's top 5 for 0.99; cosine of the embeddings 0.984 mean, 0.991
+    # median, 0.68 at worst. (The min/max recipe before it: 0.98, 0.82, 0.98; 0.974, 0.5.)
+    assert found["confident"] >= 250
+    assert found["top1_confident"] >= 0.97
+    assert found["top1"] >= 0.84
+    assert found["fp32_top1_in_int8_top5"] >= 0.98
+    assert found["cosine_mean"] >= 0.98 and found["cosine_median"] >= 0.985
+    assert found["cosine_min"] >= 0.6
 
 
 def test_int8_is_about_as_right_as_fp32_on_imagenet_photos(answers) -> None:
     fp32_top1, fp32_top5 = imagenet_hits(answers, answers.fp32)
     int8_top1, int8_top5 = imagenet_hits(answers, answers.int8)
-    # Measured on these 54: top-1 0.89 and top-5 0.96 for both. 54 answers cannot show
-    # a 1-point difference: one answer is 1.9 points.
+    # Measured on these 198: top-1 0.88 with fp32, 0.88 with int8; top-5 0.95 for both.
+    # One answer is half a point; 198 answers of six photos cannot show a 1-point difference.
     assert fp32_top1 >= 0.8 and fp32_top5 >= 0.9
-    assert int8_top1 >= fp32_top1 - 0.06
-    assert int8_top5 >= fp32_top5 - 0.04
+    assert int8_top1 >= fp32_top1 - 0.03
+    assert int8_top5 >= fp32_top5 - 0.02
 
 
 @pytest.mark.parametrize(
     ("task", "floor", "margin"),
-    # Measured: digits 0.87 with fp32, 0.89 with int8; faces 0.99 and 1.0.
-    [(digits_task, 0.8, 0.05), (faces_task, 0.95, 0.03)],
+    # Measured: digits 0.87 with fp32, 0.86 with int8 (150 test photos); faces 0.99 for
+    # both (80).
+    [(digits_task, 0.8, 0.04), (faces_task, 0.95, 0.03)],
     ids=["digits", "faces"],
 )
 def test_a_head_on_int8_embeddings_is_as_accurate_as_on_fp32(

@@ -11,6 +11,9 @@ import onnxruntime as ort
 
 INPUT_NAME = "image"
 OUTPUT_NAMES = ["logits", "embedding"]
+# The optimisation that would quantise, per tensor, the convolutions an int8 file keeps in
+# float (see ``mirada.vision.quantize``); fp32 files have nothing it changes.
+KEEP_FLOAT = ["WeightBiasQuantization"]
 
 
 def model_fingerprint(path: Path) -> str:
@@ -55,7 +58,10 @@ class Backbone:
             "session.intra_op.allow_spinning", "1" if spinning else "0"
         )
         self._session = ort.InferenceSession(
-            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+            str(path),
+            sess_options=options,
+            providers=["CPUExecutionProvider"],
+            disabled_optimizers=KEEP_FLOAT,
         )
 
     def run(self, batch: np.ndarray) -> BackboneOutput:
