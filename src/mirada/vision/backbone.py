@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 
 INPUT_NAME = "image"
 OUTPUT_NAMES = ["logits", "embedding"]
-# The optimisation that would quantise, per tensor, the convolutions an int8 file keeps in
-# float (see ``mirada.vision.quantize``); fp32 files have nothing it changes.
-KEEP_FLOAT = ["WeightBiasQuantization"]
+QUANTISED_OPS = ("QuantizeLinear", "DequantizeLinear", "QLinearConv", "ConvInteger")
 
 
 def model_fingerprint(path: Path) -> str:
@@ -22,11 +21,20 @@ def model_fingerprint(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()[:12]
 
 
+def model_precision(path: Path) -> str:
+    """``int8`` for a quantised model file (its graph has quantisation nodes), else ``fp32``."""
+    graph = onnx.load(str(path), load_external_data=False).graph
+    return "int8" if any(node.op_type in QUANTISED_OPS for node in graph.node) else "fp32"
+
+
 class ModelNotFound(FileNotFoundError):
     """The ONNX backbone has not been exported yet."""
 
     def __init__(self, path: Path) -> None:
-        super().__init__(f"No model at {path}. Run `mirada model export` to create it.")
+        super().__init__(
+            f"No model at {path}. Run `make install`, or `mirada model export` and then "
+            "`mirada model quantize` for the int8 copy, to create it."
+        )
         self.path = path
 
 
@@ -58,10 +66,7 @@ class Backbone:
             "session.intra_op.allow_spinning", "1" if spinning else "0"
         )
         self._session = ort.InferenceSession(
-            str(path),
-            sess_options=options,
-            providers=["CPUExecutionProvider"],
-            disabled_optimizers=KEEP_FLOAT,
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
         )
 
     def run(self, batch: np.ndarray) -> BackboneOutput:
