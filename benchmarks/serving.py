@@ -13,7 +13,9 @@ CPU seconds (its whole process tree) and peak RSS. The servers:
   ``Accept: application/json``); every photo kept in the history;
 - ``web_via_service``: the same web app with ``MIRADA_INFERENCE_URL`` set to the service.
 
-A server that cannot run yet is skipped with its reason. Times are never asserted.
+The yardstick runs the fp32 model; Mirada's servers run what Mirada runs by default, the
+int8 copy next to it (``--mirada-model`` for another file, e.g. the fp32 one). A server
+that cannot run yet is skipped with its reason. Times are never asserted.
 
     MIRADA_MODEL_PATH=model.onnx PYTHONPATH=.:src python benchmarks/serving.py \\
         [--duration 10] [--warmup 3] [--connections 1 4 16 64] [--only web ...] [--json out.json]
@@ -422,15 +424,19 @@ def main() -> None:
     parser.add_argument(
         "--mirada-model",
         type=Path,
-        help="the model Mirada's servers run (default: the yardstick's fp32 MIRADA_MODEL_PATH; "
-        "e.g. instance/models/efficientnet-lite0-int8.onnx)",
+        help="the model Mirada's servers run (default: the int8 copy next to the yardstick's "
+        "fp32 MIRADA_MODEL_PATH, what Mirada runs by default; the fp32 file itself to compare "
+        "like with like)",
     )
     args = parser.parse_args()
-    model = os.environ.get("MIRADA_MODEL_PATH", "instance/models/efficientnet-lite0.onnx")
-    mirada_model = str((args.mirada_model or Path(model)).resolve())
+    model = Path(os.environ.get("MIRADA_MODEL_PATH", "instance/models/efficientnet-lite0.onnx"))
+    default = model.with_name(f"{model.stem}-int8{model.suffix}")
+    if args.mirada_model is None and not default.is_file():
+        parser.error(f"no {default}: make it with `make model-int8`, or give --mirada-model")
+    mirada_model = str((args.mirada_model or default).resolve())
     results: Results = {}
     with tempfile.TemporaryDirectory() as temp, ExitStack() as stack:
-        servers = Servers(Path(temp), str(Path(model).resolve()), mirada_model, photos(), stack)
+        servers = Servers(Path(temp), str(model.resolve()), mirada_model, photos(), stack)
         service: Target | None = None
         for name in TARGETS:
             if name not in args.only and not (name == "service" and "web_via_service" in args.only):
@@ -451,7 +457,7 @@ def main() -> None:
                 results[name] = {"points": measure(target, Path(temp), args)}
     document = {
         "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()},
-        "models": {"yardstick": model, "mirada": mirada_model},
+        "models": {"yardstick": str(model), "mirada": mirada_model},
         "duration_s": args.duration,
         "results": results,
         "ratios": ratios(results),

@@ -29,7 +29,7 @@ class ModelSettings(BaseSettings):
 
     data_dir: Path = Path("instance")
     model_path: Path | None = None  # default: the data folder's exported model
-    model_precision: ModelPrecision = "fp32"  # int8: the copy `mirada model quantize` makes
+    model_precision: ModelPrecision = "int8"  # the copy `mirada model quantize` makes; or fp32
     inference_threads: int = Field(default=0, ge=0)  # 0: onnxruntime decides
     inference_token: str = ""  # when set, every call to the inference service must carry it
 

@@ -7,17 +7,24 @@ margin; see the README for the figures.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import onnx
 import pytest
+from flask import Flask
 from skimage import data
 
+from mirada.db.app_session import db
 from mirada.vision.backbone import Backbone
 from mirada.vision.calibration import default_calibration
 from mirada.vision.preprocess import preprocess_batch
 from mirada.vision.quantize import quantize_backbone
+from mirada.web import create_app
+from tests.conftest import make_settings
+from tests.integration import test_export as export_checks
+from tests.support.mail import MailCatcher
 from tests.support.photos import (
     PhotoAnswers,
     agreement,
@@ -62,29 +69,32 @@ def answers(backbones) -> PhotoAnswers:
 
 def test_int8_agrees_with_fp32_on_photos_it_was_not_calibrated_on(answers) -> None:
     found = agreement(answers)
-    # Measured: the same top-1 on all 82 confident answers and on 0.83 of all 180; fp32's
-    # top-1 among int8's top 5 for 0.97; cosine of the embeddings 0.97 mean, 0.99 median.
-    assert found["confident"] >= 40
-    assert found["top1_confident"] >= 0.95
-    assert found["top1"] >= 0.75
-    assert found["fp32_top1_in_int8_top5"] >= 0.93
-    assert found["cosine_mean"] >= 0.95 and found["cosine_median"] >= 0.97
+    # Measured: the same top-1 on 0.99 of the 317 confident answers and on 0.84 of all 660;
+    # fp32's top-1 among int8's top 5 for 0.98; cosine of the embeddings 0.978 mean, 0.989
+    # median, 0.67 at worst. (The min/max recipe before it: 0.98, 0.82, 0.98; 0.974, 0.5.)
+    assert found["confident"] >= 250
+    assert found["top1_confident"] >= 0.97
+    assert found["top1"] >= 0.81
+    assert found["fp32_top1_in_int8_top5"] >= 0.97
+    assert found["cosine_mean"] >= 0.97 and found["cosine_median"] >= 0.98
+    assert found["cosine_min"] >= 0.55
 
 
 def test_int8_is_about_as_right_as_fp32_on_imagenet_photos(answers) -> None:
     fp32_top1, fp32_top5 = imagenet_hits(answers, answers.fp32)
     int8_top1, int8_top5 = imagenet_hits(answers, answers.int8)
-    # Measured on these 54: top-1 0.89 and top-5 0.96 for both. 54 answers cannot show
-    # a 1-point difference: one answer is 1.9 points.
+    # Measured on these 198: top-1 0.88 for both; top-5 0.95 with fp32, 0.96 with int8.
+    # One answer is half a point; 198 answers of six photos cannot show a 1-point difference.
     assert fp32_top1 >= 0.8 and fp32_top5 >= 0.9
-    assert int8_top1 >= fp32_top1 - 0.06
-    assert int8_top5 >= fp32_top5 - 0.04
+    assert int8_top1 >= fp32_top1 - 0.03
+    assert int8_top5 >= fp32_top5 - 0.02
 
 
 @pytest.mark.parametrize(
     ("task", "floor", "margin"),
-    # Measured: digits 0.87 with fp32, 0.89 with int8; faces 0.99 and 1.0.
-    [(digits_task, 0.8, 0.05), (faces_task, 0.95, 0.03)],
+    # Measured: digits 0.87 with fp32, 0.89 with int8 (150 test photos); faces 0.99 and
+    # 1.0 (80). Cross-validated on every digit and face: ``benchmarks/int8.py``.
+    [(digits_task, 0.8, 0.04), (faces_task, 0.95, 0.03)],
     ids=["digits", "faces"],
 )
 def test_a_head_on_int8_embeddings_is_as_accurate_as_on_fp32(
@@ -105,3 +115,31 @@ def test_an_int8_model_is_not_quantised_twice(int8_path: Path, tmp_path: Path) -
     with pytest.raises(ValueError, match="already quantised"):
         quantize_backbone(int8_path, tmp_path / "twice.onnx", default_calibration()[:8])
     assert not (tmp_path / "twice.onnx").exists()
+
+
+@pytest.fixture
+def int8_app(int8_path: Path, tmp_path: Path, mail_catcher: MailCatcher) -> Iterator[Flask]:
+    """The web app on SQLite, running the int8 backbone (the default precision)."""
+    settings = make_settings(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'int8.sqlite3'}",
+        mail_server="127.0.0.1",
+        mail_port=mail_catcher.port,
+        model_path=int8_path,
+    )
+    app = create_app(settings)
+    with app.app_context():
+        db.create_all()
+    yield app
+    app.extensions["mirada.reaper"].stop()
+    app.extensions["mirada.later"].flush()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_project_on_int8_exports_a_model_plain_onnxruntime_runs_as_the_web_does(
+    int8_app: Flask,
+) -> None:
+    # No session option is needed to run the exported file as the service runs it.
+    export_checks.test_export_matches_the_service(int8_app)

@@ -210,7 +210,7 @@ def test_a_missing_model_file_names_the_command_that_fixes_it(
     # The photos' preparation failed: the page says why, not "still being prepared" forever.
     before_training = text(browser.get(f"/projects/{project_id}"))
     assert "The image model file is missing" in before_training
-    assert "'mirada model export'" in before_training
+    assert "'make install'" in before_training
     assert "10 examples are not prepared yet. Training prepares them first." in before_training
     assert "still being prepared" not in before_training  # nothing is preparing them
 
@@ -219,7 +219,7 @@ def test_a_missing_model_file_names_the_command_that_fixes_it(
     assert job["error"]["code"] == "model_missing"
     message = job["error"]["message"]
     assert "The image model file is missing" in message
-    assert "'mirada model export'" in message
+    assert "'make install'" in message
     assert "Something went wrong" not in message
     assert message in text(browser.get(f"/projects/{project_id}"))
     assert project_row(app, project_id).serving_version_id is None

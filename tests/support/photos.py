@@ -24,7 +24,7 @@ SKIMAGE_PHOTOS = (
     *("clock", "coins", "moon", "page", "text", "cell", "hubble_deep_field"),
     *("immunohistochemistry", "retina", "microaneurysms"),
 )
-VIEWS = 8  # random crops of each photo checked, beside the photo itself
+VIEWS = 32  # random crops of each photo checked, beside the photo itself
 CONFIDENT = 0.3  # fp32's top-1 probability from which an answer is called confident
 # The ImageNet classes that are right for the photos that show an ImageNet object.
 IMAGENET_RIGHT = {
@@ -160,7 +160,7 @@ def agreement(answers: PhotoAnswers) -> dict[str, float]:
 
 def imagenet_hits(answers: PhotoAnswers, output: BackboneOutput) -> tuple[float, float]:
     """Top-1 and top-5 accuracy of ``output`` on the photos in ``IMAGENET_RIGHT`` and their
-    crops (54 answers)."""
+    crops (198 answers)."""
     rows, right = [], []
     for position, name in enumerate(answers.names):
         if name in IMAGENET_RIGHT:

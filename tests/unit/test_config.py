@@ -162,7 +162,7 @@ def test_the_default_data_folder_is_instance_resolved_to_an_absolute_path(
         settings.sqlalchemy_url == f"sqlite:///{tmp_path.resolve() / 'instance' / 'mirada.sqlite3'}"
     )
     assert settings.resolved_model_path == (
-        tmp_path.resolve() / "instance" / "models" / "efficientnet-lite0.onnx"
+        tmp_path.resolve() / "instance" / "models" / "efficientnet-lite0-int8.onnx"
     )
 
 

@@ -79,7 +79,8 @@ def describe_job_error(job: JobState) -> str:
     if job.error == "model_missing":
         return _(
             "The image model file is missing, so the photos cannot be read. Create it on the "
-            "server with 'mirada model export', then try again."
+            "server with 'make install' (or 'mirada model export', then 'mirada model "
+            "quantize'), then try again."
         )
     if job.error == "model_unavailable":
         return _("The image model is not available right now. Try again later.")

@@ -6,17 +6,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 
 INPUT_NAME = "image"
 OUTPUT_NAMES = ["logits", "embedding"]
+QUANTISED_OPS = ("QuantizeLinear", "DequantizeLinear", "QLinearConv", "ConvInteger")
+
+
+def model_precision(path: Path) -> str:
+    """``int8`` for a quantised model file (its graph has quantisation nodes), else ``fp32``."""
+    graph = onnx.load(str(path), load_external_data=False).graph
+    return "int8" if any(node.op_type in QUANTISED_OPS for node in graph.node) else "fp32"
 
 
 class ModelNotFound(FileNotFoundError):
     """The ONNX backbone has not been exported yet."""
 
     def __init__(self, path: Path) -> None:
-        super().__init__(f"No model at {path}. Run `mirada model export` to create it.")
+        super().__init__(
+            f"No model at {path}. Run `make install`, or `mirada model export` and then "
+            "`mirada model quantize` for the int8 copy, to create it."
+        )
         self.path = path
 
 

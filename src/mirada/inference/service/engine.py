@@ -17,7 +17,7 @@ from mirada.inference.service.decoding import Decoder
 from mirada.inference.service.errors import busy, deadline_exceeded, not_ready
 from mirada.inference.service.metrics import ServiceMetrics
 from mirada.inference.service.settings import ServiceSettings
-from mirada.vision.backbone import Backbone
+from mirada.vision.backbone import Backbone, model_precision
 from mirada.vision.fingerprint import model_fingerprint
 
 MODEL_NAME = "imagenet/efficientnet-lite0"
@@ -57,7 +57,7 @@ class Engine:
         """Load the model and start the batch loop (slow: call it off the event loop)."""
         path = self.settings.resolved_model_path
         backbone = Backbone(path, threads=self.settings.inference_threads)
-        self.card = ModelCard(MODEL_NAME, model_fingerprint(path), self.settings.model_precision)
+        self.card = ModelCard(MODEL_NAME, model_fingerprint(path), model_precision(path))
         self.batcher = Batcher(
             backbone.run,
             max_batch_size=self.settings.max_batch_size,
