@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,27 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
     return str(request.getfixturevalue("postgres_url"))
 
 
+@contextmanager
+def app_on(settings: Settings) -> Iterator[Flask]:
+    """An app on ``settings`` with empty tables; afterwards its tables are emptied, its
+    background threads stopped and its mail flushed."""
+    app = create_app(settings)
+    with app.app_context():
+        db.create_all()
+    yield app
+    app.extensions["mirada.reaper"].stop()  # its next round would find no tables
+    app.extensions["mirada.later"].flush()  # no mail of this test arrives during the next
+    with app.app_context():
+        db.session.remove()
+        if settings.sqlalchemy_url.startswith("sqlite"):
+            db.drop_all()
+        else:
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as connection:
+                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
 @pytest.fixture
 def app(
     tmp_path: Path, database_url: str, mail_catcher: MailCatcher, model_path: Path
@@ -115,21 +137,8 @@ def app(
         mail_port=mail_catcher.port,
         model_path=model_path,
     )
-    app = create_app(settings)
-    with app.app_context():
-        db.create_all()
-    yield app
-    app.extensions["mirada.reaper"].stop()  # its next round would find no tables
-    app.extensions["mirada.later"].flush()  # no mail of this test arrives during the next
-    with app.app_context():
-        db.session.remove()
-        if database_url.startswith("sqlite"):
-            db.drop_all()
-        else:
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            with db.engine.begin() as connection:
-                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        db.engine.dispose()
+    with app_on(settings) as app:
+        yield app
     mail_catcher.clear()
 
 

@@ -28,12 +28,7 @@ def _classify(browser: Browser, project_id: int):
 
 def test_a_version_of_another_backbone_is_refused_until_trained_again(app: Flask) -> None:
     browser = Browser(app, "switcher@example.com")
-    project_id = browser.create_project("Digits")
-    for digit, name in ((3, "three"), (8, "eight")):
-        cls = browser.add_class(project_id, name)
-        browser.upload(
-            project_id, cls, [(d, f"{i}.png") for i, d in enumerate(digit_pngs(digit, 6))]
-        )
+    project_id = browser.digits_project("Digits", {3: "three", 8: "eight"}, 6)
     assert browser.train(project_id)["state"] == "succeeded"
     assert _classify(browser, project_id).status_code == 200
     wait_for_jobs(app)

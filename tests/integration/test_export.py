@@ -16,12 +16,7 @@ from tests.support.projects import JSON, Browser, digit_pngs, wait_for_jobs
 
 def test_export_matches_the_service(app) -> None:
     browser = Browser(app, "exporter@example.com")
-    project_id = browser.create_project("Export")
-    for digit, name in ((3, "three"), (8, "eight"), (9, "nine")):
-        cls = browser.add_class(project_id, name)
-        browser.upload(
-            project_id, cls, [(d, f"{i}.png") for i, d in enumerate(digit_pngs(digit, 6))]
-        )
+    project_id = browser.digits_project("Export", {3: "three", 8: "eight", 9: "nine"}, 6)
     job = browser.train(project_id)
     assert job["state"] == "succeeded", job
 
@@ -60,12 +55,7 @@ def test_export_matches_the_service(app) -> None:
 
 def test_export_name_and_readme_follow_the_user(app) -> None:
     browser = Browser(app, "exportadora@example.com")
-    project_id = browser.create_project("Dígitos a mano")
-    for digit, name in ((0, "cero"), (1, "uno")):
-        cls = browser.add_class(project_id, name)
-        browser.upload(
-            project_id, cls, [(d, f"{i}.png") for i, d in enumerate(digit_pngs(digit, 5))]
-        )
+    project_id = browser.digits_project("Dígitos a mano", {0: "cero", 1: "uno"}, 5)
     job = browser.train(project_id)
     assert job["state"] == "succeeded", job
 

@@ -16,13 +16,11 @@ import pytest
 from flask import Flask
 from skimage import data
 
-from mirada.db.app_session import db
 from mirada.vision.backbone import Backbone
 from mirada.vision.calibration import default_calibration
 from mirada.vision.preprocess import preprocess_batch
 from mirada.vision.quantize import quantize_backbone
-from mirada.web import create_app
-from tests.conftest import make_settings
+from tests.conftest import app_on, make_settings
 from tests.integration import test_export as export_checks
 from tests.support.mail import MailCatcher
 from tests.support.photos import (
@@ -127,15 +125,8 @@ def int8_app(int8_path: Path, tmp_path: Path, mail_catcher: MailCatcher) -> Iter
         mail_port=mail_catcher.port,
         model_path=int8_path,
     )
-    app = create_app(settings)
-    with app.app_context():
-        db.create_all()
-    yield app
-    app.extensions["mirada.reaper"].stop()
-    app.extensions["mirada.later"].flush()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with app_on(settings) as app:
+        yield app
 
 
 def test_a_project_on_int8_exports_a_model_plain_onnxruntime_runs_as_the_web_does(

@@ -72,11 +72,7 @@ def test_only_one_job_of_a_kind_can_be_active(app, browser) -> None:
 
 
 def test_deleting_a_project_deletes_the_photos_classified_with_it(app, browser) -> None:
-    project_id = browser.create_project("Gone")
-    for digit, name in ((0, "zero"), (1, "one")):
-        cls = browser.add_class(project_id, name)
-        photos = [(d, f"{i}.png") for i, d in enumerate(digit_pngs(digit, 5))]
-        browser.upload(project_id, cls, photos)
+    project_id = browser.digits_project("Gone", {0: "zero", 1: "one"}, 5)
     assert browser.train(project_id)["state"] == "succeeded"
     classified = browser.post(
         "/classify",

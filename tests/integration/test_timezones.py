@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from mirada.db import Classification, ModelVersion, User
 from mirada.db.app_session import db
 from tests.integration.helpers import add_user, errors_of, get_user, signed_in, text
-from tests.support.projects import Browser, digit_pngs
+from tests.support.projects import Browser
 from tests.support.web import WebClient
 
 ALICE = "alice@example.org"
@@ -151,12 +151,7 @@ def test_registering_and_signing_in_adopt_the_browser_zone(app: Flask) -> None:
 
 def test_version_and_compare_pages_show_local_dates(app: Flask) -> None:
     browser = Browser(app, ALICE)
-    project_id = browser.create_project("Digits")
-    for digit, name in ((0, "zero"), (1, "one")):
-        cls = browser.add_class(project_id, name)
-        browser.upload(
-            project_id, cls, [(d, f"{i}.png") for i, d in enumerate(digit_pngs(digit, 5))]
-        )
+    project_id = browser.digits_project("Digits", {0: "zero", 1: "one"}, 5)
     for _ in range(2):
         assert browser.train(project_id)["state"] == "succeeded"
     with app.app_context():

@@ -112,6 +112,16 @@ class Browser:
         assert response.status_code == 302, response.get_data(as_text=True)
         return class_id(self.app, project_id, name)
 
+    def digits_project(self, name: str, classes: dict[int, str], per_class: int) -> int:
+        """A new project with a class per digit in ``classes`` (digit -> class name), each
+        given ``per_class`` scans of that digit; its id."""
+        project_id = self.create_project(name)
+        for digit, class_name in classes.items():
+            cls = self.add_class(project_id, class_name)
+            scans = [(d, f"{i}.png") for i, d in enumerate(digit_pngs(digit, per_class))]
+            self.upload(project_id, cls, scans)
+        return project_id
+
     def upload(
         self,
         project_id: int,
