@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
+import onnx
 import pytest
 from flask import Flask
 from PIL import Image
@@ -267,3 +268,28 @@ def test_a_frozen_replica_costs_a_share_of_the_deadline_then_the_other_answers(
         frozen.process.send_signal(signal.SIGCONT)
         frozen.kill()
         alive.kill()
+
+
+def test_replicas_on_two_models_answer_only_for_the_model_asked_for(
+    model_path: Path, tmp_path: Path, pair: list[ServiceProcess]
+) -> None:
+    """During a rolling change of model, a replica on the other model is not asked: its
+    numbers would not fit the head, or the tag, the caller checked against."""
+    other_path = tmp_path / "other.onnx"
+    other = onnx.load(str(model_path))
+    onnx.helper.set_model_props(other, {"exported": "again"})  # same weights, another file
+    onnx.save(other, str(other_path))
+    [renewed] = replicas(other_path, 1)
+    try:
+        client = HttpInference(urls=[pair[0].url, renewed.url], token=TOKEN, timeout_s=20)
+        local = InProcessInference(model_path=model_path)
+        ours, theirs = local.model.version, InProcessInference(model_path=other_path).model.version
+        assert ours != theirs
+        cat = Image.fromarray(data.chelsea())
+        for _ in range(4):  # round-robin would send every other call to the renewed replica
+            assert client.embed([cat], version=ours).shape == (1, 1280)
+            assert client.classify([cat], version=theirs)[0][0].index in range(1000)
+        with pytest.raises(InferenceUnavailable, match="runs model"):
+            client.embed([cat], version="0123456789ab")
+    finally:
+        renewed.kill()

@@ -32,10 +32,14 @@ class Inference(Protocol):
     @property
     def model(self) -> ModelInfo: ...
 
-    def classify(self, images: Sequence[Image.Image], *, k: int = 5) -> list[list[Prediction]]:
-        """The top ``k`` predictions for each image, most likely first."""
+    def classify(
+        self, images: Sequence[Image.Image], *, k: int = 5, version: str | None = None
+    ) -> list[list[Prediction]]:
+        """The top ``k`` predictions for each image, most likely first; given ``version``,
+        by that model only (``InferenceUnavailable`` when none runs it)."""
         ...
 
-    def embed(self, images: Sequence[Image.Image]) -> np.ndarray:
-        """The backbone's pooled embedding of each image, ``[N, 1280]`` float32."""
+    def embed(self, images: Sequence[Image.Image], *, version: str | None = None) -> np.ndarray:
+        """The backbone's pooled embedding of each image, ``[N, 1280]`` float32; given
+        ``version``, made by that model only (``InferenceUnavailable`` when none runs it)."""
         ...

@@ -69,7 +69,9 @@ class HttpInference:
             self._model = (time.monotonic(), info)
         return info
 
-    def classify(self, images: Sequence[Image.Image], *, k: int = 5) -> list[list[Prediction]]:
+    def classify(
+        self, images: Sequence[Image.Image], *, k: int = 5, version: str | None = None
+    ) -> list[list[Prediction]]:
         if not images:
             return []
         data = self._call(
@@ -77,6 +79,7 @@ class HttpInference:
             f"/v1/models/imagenet/predict?top_k={k}",
             body=_pixels(images),
             headers={"Content-Type": PIXELS_TYPE, "Cache-Control": "no-store"},
+            version=version,
         )
         try:
             results = json.loads(data)["results"]
@@ -90,7 +93,7 @@ class HttpInference:
             raise _garbled("predict", ValueError(f"{len(ranked)} answers for {len(images)}"))
         return ranked
 
-    def embed(self, images: Sequence[Image.Image]) -> np.ndarray:
+    def embed(self, images: Sequence[Image.Image], *, version: str | None = None) -> np.ndarray:
         if not images:
             return np.zeros((0, EMBEDDING_SIZE), np.float32)
         data = self._call(
@@ -102,6 +105,7 @@ class HttpInference:
                 "Accept": "application/octet-stream",
                 "Cache-Control": "no-store",
             },
+            version=version,
         )
         if len(data) != len(images) * EMBEDDING_SIZE * 4:
             raise _garbled("embed", ValueError(f"{len(data)} bytes for {len(images)} images"))
@@ -117,8 +121,10 @@ class HttpInference:
         *,
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
+        version: str | None = None,
     ) -> bytes:
-        """The body of the first replica's 200 answer, trying each replica once at most."""
+        """The body of the first replica's 200 answer (given ``version``, the first from a
+        replica that runs that model), trying each replica once at most."""
         deadline = time.monotonic() + self.timeout_s
         turn = self._turn_order()
         # Each replica once, and the first one again: a pooled connection the replica closed
@@ -145,6 +151,13 @@ class HttpInference:
                 reasons.append(f"{url}: {type(error).__name__}")
                 self._shun(url)
                 continue
+            answered_by = response.headers.get("X-Model-Version")
+            if response.status == 200 and version is not None and answered_by != version:
+                # A replica rolled to another model: its numbers do not fit what the caller
+                # checked against (a head, a stored tag); ask again which model is served.
+                reasons.append(f"{url}: runs model {answered_by}, not {version}")
+                self._forget_model()
+                continue
             if response.status == 200:
                 return bytes(response.data)
             reasons.append(f"{url}: {response.status} {_error_code(response.data)}")
@@ -162,6 +175,10 @@ class HttpInference:
         with self._lock:
             shunned = {url for url, until in self._shunned.items() if until > now}
         return [u for u in turn if u not in shunned] + [u for u in turn if u in shunned]
+
+    def _forget_model(self) -> None:
+        with self._lock:
+            self._model = None
 
     def _shun(self, url: str) -> None:
         with self._lock:

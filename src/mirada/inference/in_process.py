@@ -47,13 +47,24 @@ class InProcessInference:
         self._loaded()
         return ModelInfo(name=MODEL_NAME, version=model_fingerprint(self.model_path))
 
-    def classify(self, images: Sequence[Image.Image], *, k: int = 5) -> list[list[Prediction]]:
+    def classify(
+        self, images: Sequence[Image.Image], *, k: int = 5, version: str | None = None
+    ) -> list[list[Prediction]]:
+        self._check(version)
         return self._loaded().classify(list(images), k=k)
 
-    def embed(self, images: Sequence[Image.Image]) -> np.ndarray:
+    def embed(self, images: Sequence[Image.Image], *, version: str | None = None) -> np.ndarray:
+        self._check(version)
         backbone = self._loaded().backbone
         batches = [
             backbone.run(preprocess_batch(images[start : start + EMBED_BATCH])).embeddings
             for start in range(0, len(images), EMBED_BATCH)
         ]
         return np.concatenate(batches) if batches else np.zeros((0, EMBEDDING_SIZE), np.float32)
+
+    def _check(self, version: str | None) -> None:
+        """Refuse a call for another model than the one this process loaded."""
+        if version is not None and version != self.model.version:
+            raise InferenceUnavailable(
+                f"this process runs model {self.model.version}, not {version}"
+            )

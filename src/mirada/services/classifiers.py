@@ -61,7 +61,7 @@ def imagenet_model(
         name=model.name,
         version=model.version,
         rank=_remembered(
-            lambda images: inference.classify(images, k=TOP_K),
+            lambda images: inference.classify(images, k=TOP_K, version=model.version),
             cache=cache,
             model_key=f"user{owner_id}:imagenet:{model.name}:{model.version}:top{TOP_K}",
             classes=NUM_CLASSES,
@@ -95,7 +95,7 @@ def project_model(
     version, head = serving_head(project=project, blobs=blobs, backbone=backbone)
 
     def rank(images: Sequence[Image.Image]) -> list[list[Prediction]]:
-        return rank_by_head(head, inference.embed(images), TOP_K)
+        return rank_by_head(head, inference.embed(images, version=backbone), TOP_K)
 
     # A version is immutable, and its head's key is never reused (a row id can be, on
     # SQLite); the backbone's version is in the key in case the model file is replaced.

@@ -100,9 +100,9 @@ def _embed_pending(
     batches = decoded_batches(
         ids, read, decode, max_count=EMBED_BATCH, budget=context.budget, timeout=None
     )
+    made_by = backbone or context.inference.model.version
     for batch in batches:
-        made_by = context.inference.model.version
-        vectors = context.inference.embed([image for _id, image in batch])
+        vectors = context.inference.embed([image for _id, image in batch], version=made_by)
         _store_embeddings(session, batch, vectors, backbone=made_by)
         done += len(batch)
         context.progress(start + (end - start) * done / len(ids), "embedding")  # a checkpoint

@@ -135,9 +135,9 @@ class CountingInference(InProcessInference):
 
     classified = 0
 
-    def classify(self, images, *, k=5):  # type: ignore[no-untyped-def]
+    def classify(self, images, *, k=5, version=None):  # type: ignore[no-untyped-def]
         self.classified += len(images)
-        return super().classify(images, k=k)
+        return super().classify(images, k=k, version=version)
 
 
 def test_the_same_photo_is_ranked_once_and_answered_from_the_cache(

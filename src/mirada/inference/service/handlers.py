@@ -114,7 +114,8 @@ class Call:
     def answer(self, payload: dict[str, object], **extra: object) -> JSONResponse:
         self.timing["total"] = _ms(time.monotonic() - self.start)
         return JSONResponse(
-            {**payload, "model": self.card.as_dict(), "timing_ms": self.timing, **extra}
+            {**payload, "model": self.card.as_dict(), "timing_ms": self.timing, **extra},
+            headers={"X-Model-Version": self.card.version},
         )
 
 
