@@ -143,36 +143,34 @@ def _insert(table_name: str, **values: object) -> int:
         return int(connection.execute(table.insert().values(row)).inserted_primary_key[0])
 
 
-def test_stored_embeddings_are_tagged_with_the_backbone_of_their_projects_newest_version(
+def test_stored_embeddings_made_by_an_unknown_backbone_are_embedded_again(
     fresh_app: Flask,
 ) -> None:
     flask_migrate.upgrade(revision="5d1c3e7a9b20")
     user = _insert("users", email="ann@example.org")
-    trained, untrained = (_insert("projects", user_id=user, name=n, name_key=n) for n in ("A", "B"))
-    for number, backbone in ((1, "aaaaaaaaaaaa"), (2, "bbbbbbbbbbbb")):
-        _insert("model_versions", project_id=trained, number=number, backbone_version=backbone)
-    examples = {}
-    for project, ready in ((trained, True), (trained, False), (untrained, True)):
-        name = f"c{len(examples)}"
-        cls = _insert("project_classes", project_id=project, name=name, name_key=name)
-        examples[(project, ready)] = _insert(
+    project = _insert("projects", user_id=user, name="A", name_key="A")
+    _insert("model_versions", project_id=project, number=1, backbone_version="aaaaaaaaaaaa")
+    cls = _insert("project_classes", project_id=project, name="c", name_key="c")
+    examples = {
+        ready: _insert(
             "examples",
             project_id=project,
             class_id=cls,
-            sha256=f"{len(examples):064d}",
+            sha256=f"{ready:064d}",
             embedding_ready=ready,
         )
+        for ready in (True, False)
+    }
 
     flask_migrate.upgrade()
 
     with db.engine.connect() as connection:
         tags = dict(connection.execute(text("SELECT id, embedding_backbone FROM examples")).all())
-    assert tags[examples[(trained, True)]] == "bbbbbbbbbbbb"  # the newest version's
-    assert tags[examples[(trained, False)]] is None  # never embedded
-    assert tags[examples[(untrained, True)]] == "unknown"  # embedded again at its training
+    # Which backbone made it is not known (the version's may be another): made again.
+    assert tags == {examples[True]: "unknown", examples[False]: None}
 
     flask_migrate.downgrade(revision="5d1c3e7a9b20")
 
     with db.engine.connect() as connection:
-        ready = dict(connection.execute(text("SELECT id, embedding_ready FROM examples")).all())
-    assert {key[1]: bool(ready[row]) for key, row in examples.items()} == {True: True, False: False}
+        ready = connection.execute(text("SELECT embedding_ready FROM examples")).scalars().all()
+    assert [bool(value) for value in ready] == [False, False]  # the old code embeds them again

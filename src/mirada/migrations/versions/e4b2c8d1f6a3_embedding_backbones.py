@@ -17,14 +17,10 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("examples", schema=None) as batch_op:
         batch_op.add_column(sa.Column("embedding_backbone", sa.String(length=64), nullable=True))
-    # An embedding made before this revision is taken to come from the backbone of its
-    # project's newest version (the one it was last trained with); with no version, from an
-    # unknown one, so that the next training computes it again.
-    op.execute(
-        "UPDATE examples SET embedding_backbone = COALESCE(("
-        "SELECT v.backbone_version FROM model_versions v WHERE v.project_id = examples.project_id "
-        "ORDER BY v.number DESC LIMIT 1), 'unknown') WHERE embedding_ready"
-    )
+    # Which backbone made an embedding before this revision is not known (a project could
+    # be trained on one and later on another, keeping the embeddings of both): each is
+    # tagged unknown, so that the project's next training computes it again.
+    op.execute("UPDATE examples SET embedding_backbone = 'unknown' WHERE embedding_ready")
     with op.batch_alter_table("examples", schema=None) as batch_op:
         batch_op.drop_index("ix_examples_project_id_embedded")
         batch_op.drop_column("embedding_ready")
@@ -38,7 +34,8 @@ def downgrade() -> None:
         batch_op.add_column(
             sa.Column("embedding_ready", sa.Boolean(), nullable=False, server_default=sa.false())
         )
-    op.execute("UPDATE examples SET embedding_ready = (embedding_backbone IS NOT NULL)")
+    # The code before this revision cannot tell backbones apart: every example is embedded
+    # again by the backbone it runs, rather than trained on another one's numbers.
     with op.batch_alter_table("examples", schema=None) as batch_op:
         batch_op.drop_index("ix_examples_project_id_backbone")
         batch_op.drop_column("embedding_backbone")
