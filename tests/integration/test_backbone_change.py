@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from mirada.db import Example, ModelVersion
 from mirada.db.app_session import db
-from tests.support.projects import JSON, Browser, digit_pngs, wait_for_jobs
+from tests.support.projects import JSON, Browser, digit_pngs, project_row, wait_for_jobs
 
 OTHER_BACKBONE = "0a1b2c3d4e5f"
 
@@ -47,6 +47,9 @@ def test_a_version_of_another_backbone_is_refused_until_trained_again(app: Flask
     export = browser.get(f"/projects/{project_id}/versions/1/export")
     assert export.status_code == 409
     assert "Vuelve a entrenar el proyecto" in export.get_data(as_text=True)
+    page = browser.get(f"/projects/{project_id}").get_data(as_text=True)
+    assert 'id="serving-other-model"' in page and "Entrenada con otro modelo" in page
+    assert f"/projects/{project_id}/versions/1/export" not in page  # no Download to fail
 
     assert browser.train(project_id)["state"] == "succeeded"
     answered = _classify(browser, project_id)
@@ -57,3 +60,8 @@ def test_a_version_of_another_backbone_is_refused_until_trained_again(app: Flask
         served = db.session.scalar(db.select(ModelVersion).where(ModelVersion.number == 2))
         assert served is not None and tags == {served.backbone_version} != {OTHER_BACKBONE}
     assert browser.get(f"/projects/{project_id}/versions/2/export").status_code == 200
+    compare = browser.get(f"/projects/{project_id}/compare?a=1&b=2").get_data(as_text=True)
+    assert 'id="other-models"' in compare
+    pin = browser.post(f"/projects/{project_id}/versions/1/serve", headers=JSON)
+    assert pin.status_code == 409 and pin.json["error"]["code"] == "version_other_backbone"
+    assert project_row(app, project_id).serving_pinned_at is None

@@ -124,7 +124,7 @@ def test_digits_taught_from_the_shell_score_what_they_report(app: Flask, digits:
     with app.app_context():
         project = db.session.scalar(select(Project))
         assert project is not None
-        versions.pin_version(project=project, version=project.serving_version)
+        versions.pin_version(project=project, version=project.serving_version, backbone=None)
         db.session.commit()
     quiet = mirada(app, "projects", "train", "digits")
     assert quiet.exit_code == 0, quiet.output

@@ -55,8 +55,12 @@ def adopt_trained_version(*, project: Project, version: ModelVersion) -> bool:
     return False
 
 
-def pin_version(*, project: Project, version: ModelVersion) -> None:
-    """Make ``version`` the one that classifies new photos, until the user says otherwise."""
+def pin_version(*, project: Project, version: ModelVersion, backbone: str | None) -> None:
+    """Make ``version`` the one that classifies new photos, until the user says otherwise;
+    Conflict when it was trained on another backbone than ``backbone``, the one running now
+    (None: not known now)."""
+    if backbone is not None and version.backbone_version != backbone:
+        raise Conflict("version_other_backbone", number=version.number)
     project.serving_version_id = version.id
     project.serving_pinned_at = utcnow()
 

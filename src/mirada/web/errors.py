@@ -27,6 +27,7 @@ TITLES = {
     403: _l("Not allowed"),
     404: _l("Page not found"),
     405: _l("Method not allowed"),
+    409: _l("Not possible right now"),
     413: _l("Too large"),
     415: _l("Unsupported file type"),
     422: _l("Cannot process this"),

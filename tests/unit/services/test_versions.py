@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from mirada.services import projects, versions
-from mirada.services.errors import NotFound, ServiceError
+from mirada.services.errors import Conflict, NotFound, ServiceError
 from mirada.storage.local import LocalBlobStore
 from tests.unit.services.owners import a_user, a_version
 
@@ -22,7 +22,7 @@ def test_pin_then_serve_newest(session: Session) -> None:
     assert versions.get_version(session=session, project=project, number=1).id == v1.id
     with pytest.raises(NotFound):
         versions.get_version(session=session, project=project, number=3)
-    versions.pin_version(project=project, version=v1)
+    versions.pin_version(project=project, version=v1, backbone="test")
     assert project.serving_pinned_at is not None
     assert versions.adopt_trained_version(project=project, version=v2) is False
     assert versions.serve_newest(session=session, project=project) is not None
@@ -34,9 +34,12 @@ def test_a_pin_to_a_version_of_another_backbone_gives_way_to_the_next_trained(
 ) -> None:
     project = projects.create_project(session=session, user=a_user(session), name="Birds")
     old = a_version(session, project, 1, "h1", backbone="fp32-model")
-    versions.pin_version(project=project, version=old)
+    versions.pin_version(project=project, version=old, backbone="fp32-model")
     session.flush()
     new = a_version(session, project, 2, "h2", backbone="int8-model")
+    with pytest.raises(Conflict) as refused:  # now that int8 runs, the old one cannot serve
+        versions.pin_version(project=project, version=old, backbone="int8-model")
+    assert refused.value.params == {"number": 1}
     assert versions.adopt_trained_version(project=project, version=new) is True
     assert (project.serving_version_id, project.serving_pinned_at) == (new.id, None)
 

@@ -7,6 +7,8 @@ from flask import request
 
 from mirada.db import Project, ProjectClass, User
 from mirada.db.app_session import db
+from mirada.inference import InferenceUnavailable
+from mirada.runtime import inference
 from mirada.services import classes, projects
 from mirada.web.converters import parse_id
 from mirada.web.current_user import current_user
@@ -25,6 +27,15 @@ def user() -> User:
 def owned_project(project_id: int) -> Project:
     """The signed-in user's project ``project_id`` (another user's answers 404)."""
     return projects.get_project(session=db.session(), user=user(), project_id=project_id)
+
+
+def running_backbone() -> str | None:
+    """The version of the backbone Mirada runs now (what a version must have been trained
+    on to answer), or None while the model cannot be asked."""
+    try:
+        return inference().model.version
+    except InferenceUnavailable:
+        return None
 
 
 def project_class(project: Project, class_id: int) -> ProjectClass:

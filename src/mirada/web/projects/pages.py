@@ -13,16 +13,23 @@ from mirada.db import Job, Project
 from mirada.db.app_session import db
 from mirada.db.job import FAILED
 from mirada.presenters.jobs import describe_issue, job_status
+from mirada.presenters.refusals import refusal_text
 from mirada.runtime import blobs
 from mirada.services import classes, jobs, projects, versions
 from mirada.services import examples as example_service
-from mirada.services.errors import NotFound, ServiceError
+from mirada.services.errors import Conflict, NotFound, ServiceError
 from mirada.services.feedback import least_confident
 from mirada.services.training import pending_embeddings, training_check
 from mirada.web.converters import valid_id
 from mirada.web.current_user import login_required
 from mirada.web.projects import bp
-from mirada.web.projects.common import ACCEPT_IMAGES, ANY_CODE, owned_project, user
+from mirada.web.projects.common import (
+    ACCEPT_IMAGES,
+    ANY_CODE,
+    owned_project,
+    running_backbone,
+    user,
+)
 from mirada.web.projects.forms import ClassForm, ProjectForm, SettingsForm, parse_threshold
 from mirada.web.responses import form_refused
 
@@ -127,6 +134,8 @@ def project_page(
     counts = projects.class_counts(session=db.session(), project=project)
     classes = list(project.classes)
     errors, warnings = training_check(session=db.session(), project=project)
+    backbone = running_backbone()
+    serving = project.serving_version
     return render_template(
         "projects/project.html",
         project=project,
@@ -145,6 +154,12 @@ def project_page(
         train_job=_shown_job(project),
         embed_job=_embedding_job(project, pending),
         versions=versions.list_versions(session=db.session(), project=project),
+        backbone=backbone,
+        other_model_notice=(
+            refusal_text(Conflict("version_other_backbone", number=serving.number))
+            if serving is not None and backbone and serving.backbone_version != backbone
+            else None
+        ),
         uncertain=least_confident(session=db.session(), project=project),
         error=error,
         class_form=class_form or ClassForm(formdata=None, prefix="class"),

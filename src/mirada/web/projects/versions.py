@@ -32,7 +32,7 @@ from mirada.web.current_user import login_required
 from mirada.web.errors import error_response
 from mirada.web.media import attachment_header
 from mirada.web.projects import bp
-from mirada.web.projects.common import owned_project
+from mirada.web.projects.common import owned_project, running_backbone
 from mirada.web.projects.export import download_names, readme_intro
 from mirada.web.projects.pages import project_page
 from mirada.web.responses import answer
@@ -128,7 +128,7 @@ def confusion(project_id: int, number: int) -> Response:
 def serve(project_id: int, number: int) -> Response:
     project = owned_project(project_id)
     found = _version(project, number)
-    versions.pin_version(project=project, version=found)
+    versions.pin_version(project=project, version=found, backbone=running_backbone())
     flash(
         _(
             "Version %(number)d now answers new photos, also after the next trainings, until "
