@@ -71,5 +71,8 @@ def serve(host: str, port: int, workers: int, threads: int, max_requests: int) -
             "timeout": 120,
             "graceful_timeout": 10,
             "keepalive": 5,
+            # One control socket per home folder: a second `mirada serve` would take it over
+            # and remove it on exit. Nothing uses it.
+            "control_socket_disable": True,
         }
     ).run()
