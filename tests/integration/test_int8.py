@@ -7,6 +7,9 @@ margin; see the README for the figures.
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +36,7 @@ from tests.support.photos import (
     photo_answers,
     rgb,
 )
+from tests.support.projects import Browser
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +138,10 @@ def test_a_project_on_int8_exports_a_model_plain_onnxruntime_runs_as_the_web_doe
 ) -> None:
     # No session option is needed to run the exported file as the service runs it.
     export_checks.test_export_matches_the_service(int8_app)
+    browser = Browser(int8_app, "int8-reader@example.com")
+    project_id = browser.digits_project("Said", {0: "zero", 1: "one"}, 5)
+    assert browser.train(project_id)["state"] == "succeeded"
+    bundle = browser.get(f"/projects/{project_id}/versions/1/export")
+    with zipfile.ZipFile(io.BytesIO(bundle.data)) as archive:
+        backbone = json.loads(archive.read("model.json"))["backbone"]
+    assert backbone["precision"] == "int8" and len(backbone["version"]) == 12

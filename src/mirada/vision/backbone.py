@@ -6,18 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import onnx
 import onnxruntime as ort
 
 INPUT_NAME = "image"
 OUTPUT_NAMES = ["logits", "embedding"]
-QUANTISED_OPS = ("QuantizeLinear", "DequantizeLinear", "QLinearConv", "ConvInteger")
-
-
-def model_precision(path: Path) -> str:
-    """``int8`` for a quantised model file (its graph has quantisation nodes), else ``fp32``."""
-    graph = onnx.load(str(path), load_external_data=False).graph
-    return "int8" if any(node.op_type in QUANTISED_OPS for node in graph.node) else "fp32"
 
 
 class ModelNotFound(FileNotFoundError):

@@ -15,6 +15,7 @@ from pathlib import Path
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from mirada.vision.fingerprint import model_fingerprint, model_precision
 from mirada.vision.heads import Head
 
 INPUT_NAME = "image"
@@ -101,8 +102,9 @@ def merged_classifier(backbone_path: Path, head: Head) -> bytes:
 def export_bundle(
     backbone_path: Path, head: Head, *, name: str, version: int, readme_intro: str
 ) -> bytes:
-    """A ZIP with ``model.onnx``, ``model.json`` (classes, input, preprocessing) and a README:
-    ``readme_intro`` followed by a runnable Python example."""
+    """A ZIP with ``model.onnx``, ``model.json`` (classes, input, preprocessing, and the
+    backbone inside: its version and precision) and a README: ``readme_intro`` followed by a
+    runnable Python example."""
     description = {
         "name": name,
         "version": version,
@@ -110,6 +112,11 @@ def export_bundle(
         "input": INPUT,
         "preprocessing": PREPROCESSING,
         "output": OUTPUT_NAME,
+        "backbone": {
+            "name": "efficientnet-lite0",
+            "precision": model_precision(backbone_path),
+            "version": model_fingerprint(backbone_path),
+        },
     }
     readme = readme_intro.rstrip() + "\n\n" + README_EXAMPLE
     files = {

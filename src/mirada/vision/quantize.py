@@ -49,7 +49,7 @@ from onnxruntime.quantization import (
 from onnxruntime.quantization.shape_inference import quant_pre_process
 from PIL import Image
 
-from mirada.vision.backbone import QUANTISED_OPS
+from mirada.vision.fingerprint import QUANTISED_OPS
 from mirada.vision.preprocess import preprocess_batch
 
 INPUT_NAME = "image"

@@ -17,8 +17,8 @@ from mirada.inference.service.decoding import Decoder
 from mirada.inference.service.errors import busy, deadline_exceeded, not_ready
 from mirada.inference.service.metrics import ServiceMetrics
 from mirada.inference.service.settings import ServiceSettings
-from mirada.vision.backbone import Backbone, model_precision
-from mirada.vision.fingerprint import model_fingerprint
+from mirada.vision.backbone import Backbone
+from mirada.vision.fingerprint import model_fingerprint, model_precision
 
 MODEL_NAME = "imagenet/efficientnet-lite0"
 
