@@ -343,3 +343,20 @@ def test_sigterm_lets_the_requests_in_flight_finish(model_path: Path) -> None:
         statuses = [answer.status for answer in answers]
     assert statuses == [200] * 8
     assert draining.process.wait(timeout=30) == 0
+
+
+def test_a_model_that_cannot_be_loaded_is_logged_and_never_ready(
+    model_path: Path, tmp_path: Path
+) -> None:
+    corrupt = tmp_path / "cut-short.onnx"
+    corrupt.write_bytes(model_path.read_bytes()[:1_000_000])
+    service = Service(model_path=corrupt)
+    try:
+        deadline = time.monotonic() + 30
+        while "cannot be loaded" not in service.output():
+            assert time.monotonic() < deadline, service.output()
+            time.sleep(0.2)
+        assert call(service.port, "GET", "/readyz").status == 503
+        assert call(service.port, "GET", "/healthz").status == 200
+    finally:
+        service.kill()

@@ -223,3 +223,21 @@ def test_a_missing_model_file_names_the_command_that_fixes_it(
     assert "Something went wrong" not in message
     assert message in text(browser.get(f"/projects/{project_id}"))
     assert project_row(app, project_id).serving_version_id is None
+
+
+def test_a_corrupt_model_file_is_a_503_and_the_pages_still_work(
+    app: Flask, browser: Browser, tmp_path: Path, model_path: Path
+) -> None:
+    corrupt = tmp_path / "efficientnet-lite0-int8.onnx"
+    corrupt.write_bytes(model_path.read_bytes()[:1_000_000])  # a copy cut short
+    app.extensions["mirada.inference"] = InProcessInference(model_path=corrupt)
+    project_id = browser.create_project("Digits")
+    assert browser.get(f"/projects/{project_id}").status_code == 200
+    answer = browser.post(
+        "/classify",
+        {"photos": [(io.BytesIO(digit_pngs(0, 1)[0]), "zero.png")]},
+        content_type="multipart/form-data",
+        headers=JSON,
+    )
+    assert answer.status_code == 503, answer.json
+    assert answer.json["error"]["code"] == "model_unavailable"

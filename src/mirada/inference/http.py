@@ -31,7 +31,9 @@ log = logging.getLogger(__name__)
 PIXELS_TYPE = "application/x-mirada-rgb224"
 CONNECT_TIMEOUT_S = 1.0
 MODEL_INFO_TTL_S = 60.0  # a replica rolled to another model is noticed within this
-SHUNNED_S = 5.0  # a replica that failed is tried last for this long
+# A replica that failed, or runs another model than the one asked for, is tried last for
+# this long: longer than a frozen replica's share of a call, so that it costs one call.
+SHUNNED_S = 30.0
 # Answers worth asking another replica about: failed, full, draining, a bad gateway.
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 
@@ -133,6 +135,7 @@ class HttpInference:
         attempts = [*turn, turn[0]]
         share = self.timeout_s / len(attempts)
         reasons: list[str] = []
+        mismatched = False
         for url in attempts:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -156,7 +159,8 @@ class HttpInference:
                 # A replica rolled to another model: its numbers do not fit what the caller
                 # checked against (a head, a stored tag); ask again which model is served.
                 reasons.append(f"{url}: runs model {answered_by}, not {version}")
-                self._forget_model()
+                self._shun(url)
+                mismatched = True
                 continue
             if response.status == 200:
                 return bytes(response.data)
@@ -164,6 +168,8 @@ class HttpInference:
             if response.status not in RETRY_STATUSES:
                 break  # the request itself was refused: another replica would say the same
             self._shun(url)
+        if mismatched:  # no replica runs that model any more: ask again which one is served
+            self._forget_model()
         log.warning("No inference replica answered %s %s: %s", method, path, "; ".join(reasons))
         raise InferenceUnavailable("no inference service answered: " + "; ".join(reasons))
 

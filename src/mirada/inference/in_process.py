@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from functools import cached_property
@@ -14,6 +15,8 @@ from mirada.inference.base import EMBEDDING_SIZE, InferenceUnavailable, ModelInf
 from mirada.vision.fingerprint import model_fingerprint
 from mirada.vision.predictions import ImageNetClassifier, Prediction
 from mirada.vision.preprocess import preprocess_batch
+
+log = logging.getLogger(__name__)
 
 MODEL_NAME = "imagenet/efficientnet-lite0"
 EMBED_BATCH = 32
@@ -38,6 +41,9 @@ class InProcessInference:
                         backbone = Backbone(self.model_path, threads=self.threads)
                     except ModelNotFound as exc:
                         raise InferenceUnavailable(str(exc)) from exc
+                    except Exception as exc:  # a truncated or corrupt file, or not a model at all
+                        log.exception("The model at %s cannot be loaded", self.model_path)
+                        raise InferenceUnavailable(f"{self.model_path} cannot be loaded") from exc
                     self._classifier = ImageNetClassifier(backbone)
         return self._classifier
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 
@@ -19,6 +20,8 @@ from mirada.inference.service.metrics import ServiceMetrics
 from mirada.inference.service.settings import ServiceSettings
 from mirada.vision.backbone import Backbone
 from mirada.vision.fingerprint import model_fingerprint, model_precision
+
+log = logging.getLogger(__name__)
 
 MODEL_NAME = "imagenet/efficientnet-lite0"
 
@@ -54,9 +57,14 @@ class Engine:
         return self.batcher is not None and not self.draining
 
     def load(self) -> None:
-        """Load the model and start the batch loop (slow: call it off the event loop)."""
+        """Load the model and start the batch loop (slow: call it off the event loop). A
+        model that cannot be loaded is logged, and the service stays not ready."""
         path = self.settings.resolved_model_path
-        backbone = Backbone(path, threads=self.settings.inference_threads)
+        try:
+            backbone = Backbone(path, threads=self.settings.inference_threads)
+        except Exception:  # a missing, truncated or foreign file: onnxruntime says which
+            log.exception("The model at %s cannot be loaded: /readyz answers 503", path)
+            return
         self.card = ModelCard(MODEL_NAME, model_fingerprint(path), model_precision(path))
         self.batcher = Batcher(
             backbone.run,
