@@ -157,7 +157,7 @@ class HttpInference:
             answered_by = response.headers.get("X-Model-Version")
             if response.status == 200 and version is not None and answered_by != version:
                 # A replica rolled to another model: its numbers do not fit what the caller
-                # checked against (a head, a stored tag); ask again which model is served.
+                # checked against (a head, a stored tag). The next one is asked instead.
                 reasons.append(f"{url}: runs model {answered_by}, not {version}")
                 self._shun(url)
                 mismatched = True
