@@ -304,6 +304,7 @@ def test_a_job_whose_process_dies_is_lost_at_once(
     app: Flask, database_url: str, tmp_path: Path, model_path: Path, digits: Digits
 ) -> None:
     add_user(app, "ann@example.org")
+    app.extensions["mirada.reaper"].stop()  # the test looks for the lost job itself, below
     assert mirada(app, "projects", "create", "Digits").exit_code == 0
     assert mirada(app, "projects", "import", "Digits", str(digits.train)).exit_code == 0
     env = {
