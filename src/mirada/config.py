@@ -113,6 +113,14 @@ class Settings(ModelSettings):
     inference_url: str = ""  # comma-separated base URLs of service replicas; empty: in-process
     inference_timeout_s: float = Field(default=30.0, gt=0)  # one call, all retries included
 
+    # Blobs: the data folder, or an S3-compatible store (s3://bucket/prefix) shared by every
+    # machine; credentials from these settings, else boto3's own (AWS_* variables, files).
+    blob_url: str = ""
+    blob_endpoint_url: str = ""  # e.g. http://minio:9000; empty: AWS S3
+    blob_region: str = "us-east-1"
+    blob_access_key_id: str = ""
+    blob_secret_access_key: str = ""
+
     # Projects, training and background jobs.
     job_workers: int = Field(default=1, ge=1)
     job_heartbeat_timeout_s: int = Field(default=120, gt=0)
